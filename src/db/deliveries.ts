@@ -1,0 +1,146 @@
+import type { DeliveryStatus } from './sends';
+import type { Pool, PoolClient } from './pool';
+
+/** How long a claimed delivery stays `sending` before another worker may take it over (crash recovery). */
+export const CLAIM_LOCK = '5 minutes';
+
+/** Counts the subscribers a send to this list will reach: confirmed, and the address not blocked. */
+export async function countRecipients(db: Pool | PoolClient, listId: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n
+     FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
+     WHERE sub.list_id = $1 AND sub.status = 'confirmed' AND s.status = 'active'`,
+    [listId],
+  );
+  return rows[0].n;
+}
+
+export interface FanoutPage {
+  /** Highest subscriber id in the page, or null when the list has no more recipients after the cursor. */
+  lastSubscriberId: number | null;
+  /** Ids of the page's deliveries that still wait to be sent (new ones and any left by an interrupted fan-out). */
+  queuedDeliveryIds: number[];
+}
+
+/**
+ * Turns the next page of recipients after `afterSubscriberId` into deliveries (keyset pagination: the list is
+ * never read whole). The unique (send_id, subscriber_id) constraint makes a re-run after a crash harmless.
+ */
+export async function createDeliveryPage(
+  client: PoolClient,
+  sendId: number,
+  listId: number,
+  afterSubscriberId: number,
+  pageSize: number,
+): Promise<FanoutPage> {
+  const { rows } = await client.query<{ last: number | null }>(
+    `WITH page AS (
+       SELECT sub.subscriber_id
+       FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
+       WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3
+       ORDER BY sub.subscriber_id
+       LIMIT $4
+     ), inserted AS (
+       INSERT INTO deliveries (send_id, subscriber_id)
+       SELECT $1, subscriber_id FROM page
+       ON CONFLICT (send_id, subscriber_id) DO NOTHING
+     )
+     SELECT max(subscriber_id) AS last FROM page`,
+    [sendId, listId, afterSubscriberId, pageSize],
+  );
+  const last = rows[0].last;
+  if (last === null) return { lastSubscriberId: null, queuedDeliveryIds: [] };
+  const queued = await client.query<{ id: number }>(
+    `SELECT id FROM deliveries
+     WHERE send_id = $1 AND subscriber_id > $2 AND subscriber_id <= $3 AND status = 'queued'
+     ORDER BY subscriber_id`,
+    [sendId, afterSubscriberId, last],
+  );
+  return { lastSubscriberId: last, queuedDeliveryIds: queued.rows.map((r) => r.id) };
+}
+
+export interface ClaimedDelivery {
+  id: number;
+  sendId: number;
+  subscriberId: number;
+  /** 'sending' when this worker may send it now; 'suppressed' when the subscriber left or is blocked. */
+  status: 'sending' | 'suppressed';
+  attempts: number;
+  email: string;
+  name: string;
+}
+
+/**
+ * Claims a batch of deliveries in one statement. A delivery is claimable when it is queued or retrying,
+ * or `sending` with an expired lock (its worker died). The subscription is re-checked at this moment, so
+ * someone who unsubscribed after the fan-out is marked `suppressed` instead of being sent to. Deliveries
+ * of a send that is not running (paused, cancelled), already claimed, or finished are not returned.
+ */
+export async function claimDeliveries(pool: Pool, ids: number[]): Promise<ClaimedDelivery[]> {
+  const { rows } = await pool.query<ClaimedDelivery>(
+    `WITH candidate AS (
+       SELECT d.id, coalesce(sub.status = 'confirmed' AND s.status = 'active', false) AS allowed
+       FROM deliveries d
+       JOIN sends snd ON snd.id = d.send_id
+       JOIN subscribers s ON s.id = d.subscriber_id
+       LEFT JOIN subscriptions sub ON sub.list_id = snd.list_id AND sub.subscriber_id = d.subscriber_id
+       WHERE d.id = ANY($1::bigint[])
+         AND snd.status IN ('fanning_out', 'sending')
+         AND (d.status IN ('queued', 'retrying') OR (d.status = 'sending' AND d.locked_until < now()))
+       FOR UPDATE OF d SKIP LOCKED
+     )
+     UPDATE deliveries d
+     SET status = CASE WHEN c.allowed THEN 'sending' ELSE 'suppressed' END,
+         attempts = d.attempts + c.allowed::int,
+         locked_until = CASE WHEN c.allowed THEN now() + $2::interval END,
+         updated_at = now()
+     FROM candidate c, subscribers s
+     WHERE d.id = c.id AND s.id = d.subscriber_id
+     RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, s.email, s.name`,
+    [ids, CLAIM_LOCK],
+  );
+  return rows;
+}
+
+export interface DeliveryResult {
+  id: number;
+  status: Extract<DeliveryStatus, 'sent' | 'retrying' | 'failed'>;
+  smtpResponse: string | null;
+  messageId: string | null;
+}
+
+/** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
+export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[]): Promise<void> {
+  await pool.query(
+    `UPDATE deliveries d
+     SET status = r.status,
+         smtp_response = r.smtp_response,
+         message_id = coalesce(r.message_id, d.message_id),
+         sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE d.sent_at END,
+         locked_until = NULL,
+         updated_at = now()
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS r (id, status, smtp_response, message_id)
+     WHERE d.id = r.id AND d.status = 'sending'`,
+    [results.map((r) => r.id), results.map((r) => r.status), results.map((r) => r.smtpResponse), results.map((r) => r.messageId)],
+  );
+}
+
+export interface DeliveryContext {
+  deliveryId: number;
+  sendId: number;
+  listId: number;
+  issueId: number;
+  subscriberId: number;
+}
+
+/** What a tracking token points at, for the open pixel and the unsubscribe page. */
+export async function findDeliveryContext(pool: Pool, deliveryId: number): Promise<DeliveryContext | undefined> {
+  const { rows } = await pool.query<DeliveryContext>(
+    `SELECT d.id AS "deliveryId", d.send_id AS "sendId", snd.list_id AS "listId", snd.issue_id AS "issueId",
+            d.subscriber_id AS "subscriberId"
+     FROM deliveries d JOIN sends snd ON snd.id = d.send_id
+     WHERE d.id = $1`,
+    [deliveryId],
+  );
+  return rows[0];
+}

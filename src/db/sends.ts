@@ -1,0 +1,87 @@
+import { NotFoundError } from '../errors';
+import type { Pool, PoolClient } from './pool';
+
+export type SendStatus = 'queued' | 'fanning_out' | 'sending' | 'paused' | 'finished' | 'cancelled' | 'failed';
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'suppressed' | 'cancelled';
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed', 'cancelled'];
+
+export interface Send {
+  id: number;
+  issueId: number;
+  listId: number;
+  status: SendStatus;
+  statusReason: string | null;
+  total: number;
+  fanoutCursor: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  createdAt: Date;
+}
+
+const SEND_COLUMNS = `id, issue_id AS "issueId", list_id AS "listId", status, status_reason AS "statusReason", total,
+  fanout_cursor AS "fanoutCursor", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
+
+export async function createSend(db: Pool | PoolClient, issueId: number, listId: number): Promise<Send> {
+  const { rows } = await db.query<Send>(
+    `INSERT INTO sends (issue_id, list_id) VALUES ($1, $2) RETURNING ${SEND_COLUMNS}`,
+    [issueId, listId],
+  );
+  return rows[0];
+}
+
+export async function getSend(pool: Pool, id: number): Promise<Send> {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError('send', String(id));
+  const { rows } = await pool.query<Send>(`SELECT ${SEND_COLUMNS} FROM sends WHERE id = $1`, [id]);
+  if (!rows[0]) throw new NotFoundError('send', id);
+  return rows[0];
+}
+
+/** Moves a send from one of `from` to `to`; returns false when it was in another state. */
+export async function transitionSend(pool: Pool, id: number, from: SendStatus[], to: SendStatus, reason: string | null = null): Promise<boolean> {
+  const result = await pool.query(
+    `UPDATE sends SET status = $3, status_reason = $4, updated_at = now(),
+       started_at = CASE WHEN $3 = 'fanning_out' THEN coalesce(started_at, now()) ELSE started_at END,
+       finished_at = CASE WHEN $3 IN ('finished', 'cancelled', 'failed') THEN now() ELSE finished_at END
+     WHERE id = $1 AND status = ANY($2::text[])`,
+    [id, from, to, reason],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+export async function setFanoutCursor(db: Pool | PoolClient, id: number, cursor: number, added: number): Promise<void> {
+  await db.query('UPDATE sends SET fanout_cursor = $2, total = total + $3, updated_at = now() WHERE id = $1', [id, cursor, added]);
+}
+
+export type DeliveryCounts = Record<DeliveryStatus, number> & { total: number };
+
+export async function countDeliveries(pool: Pool, sendId: number): Promise<DeliveryCounts> {
+  const { rows } = await pool.query<{ status: DeliveryStatus; n: number }>(
+    'SELECT status, count(*)::int AS n FROM deliveries WHERE send_id = $1 GROUP BY status',
+    [sendId],
+  );
+  const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as DeliveryCounts;
+  counts.total = 0;
+  for (const row of rows) {
+    counts[row.status] = row.n;
+    counts.total += row.n;
+  }
+  return counts;
+}
+
+/**
+ * Marks finished every send among `sendIds` that is `sending` and has no unfinished delivery left,
+ * storing its final counts. Called after each batch of results, so it runs per batch, not per email.
+ */
+export async function finishSendsIfDone(pool: Pool, sendIds: number[]): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    `UPDATE sends SET status = 'finished', finished_at = now(), updated_at = now(),
+       sent_count = (SELECT count(*) FROM deliveries d WHERE d.send_id = sends.id AND d.status = 'sent'),
+       failed_count = (SELECT count(*) FROM deliveries d WHERE d.send_id = sends.id AND d.status = 'failed')
+     WHERE id = ANY($1::bigint[]) AND status = 'sending'
+       AND NOT EXISTS (
+         SELECT 1 FROM deliveries d WHERE d.send_id = sends.id AND d.status IN ('queued', 'sending', 'retrying'))
+     RETURNING id`,
+    [sendIds],
+  );
+  return rows.map((r) => r.id);
+}

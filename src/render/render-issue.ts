@@ -1,0 +1,188 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { convert } from 'html-to-text';
+import mjml2html from 'mjml';
+import { TidingsError } from '../errors';
+import type { IssueContent } from './content';
+import { createMarkdown, isAllowedHref } from './markdown';
+import { marker } from './slots';
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+
+export interface RenderOptions {
+  /** Relative image paths in the content (img/<hash>.png) are resolved against this URL. */
+  assetBaseUrl: string;
+  templatesDir?: string;
+}
+
+export interface RenderedIssue {
+  subject: string;
+  preheader: string;
+  template: string;
+  /** HTML and text with slot markers (see slots.ts) where send and subscriber values go. */
+  html: string;
+  text: string;
+}
+
+/**
+ * Compiles an issue once: content → Handlebars (strict) → MJML (strict validation) → HTML, and the
+ * plain-text alternative from that HTML. Personal values stay as slot markers, so no subscriber ever costs
+ * a template or MJML compile.
+ */
+export async function renderIssue(content: IssueContent, options: RenderOptions): Promise<RenderedIssue> {
+  const templateDir = path.join(options.templatesDir ?? TEMPLATES_DIR, content.template);
+  const layoutFile = path.join(templateDir, 'layout.mjml.hbs');
+  const handlebars = await loadTemplateSet(templateDir);
+  const data = buildTemplateData(content, options.assetBaseUrl);
+
+  let mjml: string;
+  try {
+    const layout = handlebars.compile(await readFile(layoutFile, 'utf8'), { strict: true });
+    mjml = layout(data);
+  } catch (err) {
+    throw templateError(err, layoutFile);
+  }
+
+  const result = await mjml2html(mjml, { validationLevel: 'strict', filePath: layoutFile, keepComments: false }).catch((err: unknown) => {
+    throw mjmlError(err, layoutFile, mjml);
+  });
+  const html = result.html;
+  return { subject: content.subject, preheader: content.preheader, template: content.template, html, text: htmlToText(html) };
+}
+
+async function loadTemplateSet(templateDir: string): Promise<typeof Handlebars> {
+  const handlebars = Handlebars.create();
+  const partialsDir = path.join(templateDir, 'partials');
+  let files: string[];
+  try {
+    files = await readdir(partialsDir);
+    await readFile(path.join(templateDir, 'layout.mjml.hbs'));
+  } catch {
+    throw new TidingsError('TEMPLATE_ERROR', `template set '${path.basename(templateDir)}' not found: expected ${templateDir}/layout.mjml.hbs and partials/`, {
+      templateDir,
+    });
+  }
+  for (const file of files.filter((f) => f.endsWith('.hbs'))) {
+    const name = file.replace(/\.mjml\.hbs$|\.hbs$/, '');
+    const source = await readFile(path.join(partialsDir, file), 'utf8');
+    try {
+      handlebars.registerPartial(name, handlebars.compile(source, { strict: true }));
+    } catch (err) {
+      throw templateError(err, path.join(partialsDir, file));
+    }
+  }
+  return handlebars;
+}
+
+function buildTemplateData(content: IssueContent, assetBaseUrl: string) {
+  let field = '';
+  const md = createMarkdown(() => field);
+  const at = <T>(name: string, fn: () => T): T => {
+    field = name;
+    return fn();
+  };
+  const asset = (name: string, src: string) => {
+    const resolved = new URL(src, assetBaseUrl).toString();
+    if (!isAllowedHref(resolved)) throw new TidingsError('CONTENT_INVALID', `field '${name}': image '${src}' is not an http(s) URL`, { field: name });
+    return resolved;
+  };
+  const href = (name: string, value: string | undefined) => {
+    if (value === undefined || value === '') return '';
+    if (!isAllowedHref(value)) throw new TidingsError('CONTENT_INVALID', `field '${name}': link '${value}' is not an http(s) or mailto URL`, { field: name });
+    return value;
+  };
+
+  const issue = {
+    slug: content.slug,
+    subject: content.subject,
+    preheader: content.preheader,
+    title: content.title,
+    subtitleHtml: at('subtitle', () => md.inline(content.subtitle)),
+    originalUrl: href('original_url', content.original_url),
+    hero: content.hero ? { src: asset('hero.src', content.hero.src), alt: content.hero.alt } : null,
+    introHtml: at('intro', () => md.block(content.intro)),
+    sections: content.sections.map((section, s) => ({
+      title: section.title,
+      articles: section.articles.map((a, i) => {
+        const base = `sections.${s}.articles.${i}`;
+        return {
+          title: a.title,
+          image: a.image ? { src: asset(`${base}.image.src`, a.image.src), alt: a.image.alt } : null,
+          captionHtml: at(`${base}.caption`, () => md.inline(a.caption)),
+          quoteHtml: at(`${base}.quote`, () => md.block(a.quote)),
+          readMore: href(`${base}.read_more`, a.read_more),
+          readMoreLabel: a.read_more_label,
+          linksHeading: a.links_heading,
+          links: a.links.map((l, j) => ({ text: l.text, url: href(`${base}.links.${j}.url`, l.url) })),
+          creditHtml: at(`${base}.credit`, () => md.inline(a.credit)),
+        };
+      }),
+    })),
+    stayUpToDate: content.stay_up_to_date
+      ? { title: content.stay_up_to_date.title, bodyHtml: at('stay_up_to_date.body', () => md.block(content.stay_up_to_date!.body)) }
+      : null,
+    keepLearning: content.keep_learning
+      ? {
+          title: content.keep_learning.title,
+          posts: content.keep_learning.posts.map((p, i) => ({ ...p, url: href(`keep_learning.posts.${i}.url`, p.url) })),
+        }
+      : null,
+    closingHtml: at('closing', () => md.inline(content.closing)),
+    postalAddress: content.postal_address,
+  };
+  return {
+    issue,
+    list: { name: marker('listName') },
+    subscriber: { name: marker('name') },
+    links: {
+      unsubscribe: marker('unsubscribeUrl'),
+      webVersion: marker('webVersionUrl'),
+      openPixel: marker('openPixelUrl'),
+    },
+  };
+}
+
+/** The plain-text alternative: readable, headings kept as lines of their own, link URLs listed after their text. */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: 78,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      // MJML's hidden preheader block is for the inbox list only.
+      { selector: 'div.mj-preview', format: 'skip' },
+      { selector: 'h1', options: { uppercase: false } },
+      { selector: 'h2', options: { uppercase: false } },
+      { selector: 'h3', options: { uppercase: false } },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      { selector: 'table', format: 'block' },
+      { selector: 'tr', format: 'block' },
+      { selector: 'td', format: 'block' },
+    ],
+  })
+    .replace(/[\u034f\u200c\u00a0]+/g, (run) => (run.includes('\u00a0') ? ' ' : ''))
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+function templateError(err: unknown, file: string): TidingsError {
+  const message = (err as Error).message ?? String(err);
+  const line = /- (\d+):(\d+)/.exec(message)?.[1] ?? /line (\d+)/.exec(message)?.[1];
+  return new TidingsError('TEMPLATE_ERROR', `${file}${line ? `:${line}` : ''}: ${message.split('\n')[0]}`, { file, line: line ? Number(line) : undefined }, { cause: err });
+}
+
+function mjmlError(err: unknown, file: string, mjml: string): TidingsError {
+  const details = (err as { details?: { line: number; message: string; tagName: string }[] }).details;
+  if (Array.isArray(details) && details.length > 0) {
+    const first = details[0];
+    const context = mjml.split('\n')[first.line - 1]?.trim().slice(0, 120);
+    return new TidingsError(
+      'MJML_ERROR',
+      `${file}: MJML error at line ${first.line} of the generated MJML (<${first.tagName}>): ${first.message}${context ? ` — near: ${context}` : ''}`,
+      { file, line: first.line, errors: details.length },
+      { cause: err },
+    );
+  }
+  return new TidingsError('MJML_ERROR', `${file}: ${(err as Error).message}`, { file }, { cause: err });
+}
