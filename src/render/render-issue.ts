@@ -151,7 +151,7 @@ export function htmlToText(html: string): string {
     selectors: [
       { selector: 'img', format: 'skip' },
       // MJML's hidden preheader block is for the inbox list only.
-      { selector: 'div.mj-preview', format: 'skip' },
+      { selector: 'div[style*="display:none"]', format: 'skip' },
       { selector: 'h1', options: { uppercase: false } },
       { selector: 'h2', options: { uppercase: false } },
       { selector: 'h3', options: { uppercase: false } },

@@ -1,0 +1,86 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Services } from './services';
+import type { Config } from '../config';
+import { createApp } from '../http/app';
+import type { Logger } from '../log';
+import { CaptureServer } from '../mail/capture-server';
+import { createSmtpMailer, type Mailer } from '../mail/mailer';
+
+export interface HttpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttp(services: Services, port: number): Promise<HttpServer> {
+  const app = createApp(services);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use: stop the other process or set PORT`) : err),
+    );
+  });
+  const actual = (server.address() as { port: number }).port;
+  services.log.info({ event: 'http.listening', port: actual }, `listening on ${services.config.publicUrl}`);
+  return {
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export interface MailerSetup {
+  mailer: Mailer;
+  /** The embedded capture server, when SMTP_URL is unset. */
+  capture?: CaptureServer;
+  description: string;
+}
+
+/**
+ * SMTP_URL set: a pooled SMTP transport to it. Unset (development only, enforced by config): an embedded
+ * capture server on loopback that files every message under OUTBOX_DIR/<send-id>/<n>.eml.
+ */
+export async function createMailer(config: Config, log: Logger): Promise<MailerSetup> {
+  if (config.smtpUrl) {
+    const safe = new URL(config.smtpUrl);
+    safe.password = safe.password ? '***' : '';
+    return { mailer: createSmtpMailer({ url: config.smtpUrl, poolSize: config.smtpPoolSize }), description: safe.toString() };
+  }
+  const capture = new CaptureServer({ outboxDir: path.resolve(config.outboxDir) });
+  await capture.listen();
+  log.info({ event: 'capture.listening', port: capture.port, outbox: config.outboxDir }, 'SMTP_URL is unset: capturing mail locally');
+  const smtp = createSmtpMailer({ url: capture.url, poolSize: config.smtpPoolSize });
+  return {
+    mailer: {
+      send: (envelope, raw) => smtp.send(envelope, raw),
+      async close() {
+        await smtp.close();
+        await capture.close();
+      },
+    },
+    capture,
+    description: `embedded capture server ${capture.url} → ${path.resolve(config.outboxDir)}`,
+  };
+}
+
+/** Calls `stop` once on SIGINT or SIGTERM; a second signal exits at once. */
+export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log.info({ event: 'process.stopping', signal }, 'stopping: finishing work in flight');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ event: 'process.stop_failed', err }, 'could not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMailer, onShutdownSignal, startHttp } from '../app/runtime';
+import { createServices } from '../app/services';
+import { migrate } from '../db/migrate';
+import { createList, findListBySlug } from '../db/lists';
+import { ensureDatabase, inTransaction } from '../db/pool';
+import { upsertSubscribers } from '../db/subscribers';
+import { createIssueFromFile } from '../render/create-issue';
+import { startSend } from '../send/start-send';
+import { startWorkers } from '../../workers/index';
+import { commandContext, output } from './context';
+import { demoSubscribers } from './demo-data';
+import { waitForSend } from './progress';
+
+export const SAMPLE_ISSUE = fileURLToPath(new URL('../../content/ml-utd-32.yaml', import.meta.url));
+
+/**
+ * `tidings demo`: the whole path on this machine. Database and schema, the `demo` list with generated
+ * subscribers, the sample issue, a capture SMTP server (unless SMTP_URL is set), the HTTP server and the
+ * workers; then one send of the issue to the list, with a progress bar and a summary.
+ */
+export async function demoCommand(opts: { serve?: boolean; subscribers: string; json?: boolean }): Promise<void> {
+  const ctx = commandContext({ ...opts, quiet: true });
+  const size = Number(opts.subscribers);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`--subscribers must be a positive integer, got '${opts.subscribers}'`);
+  const say = (line: string) => {
+    if (!ctx.json) process.stdout.write(line + '\n');
+  };
+
+  await ensureDatabase(ctx.config.databaseUrl);
+  const services = createServices(ctx.config, ctx.log);
+  const { pool, config, links } = services;
+  await migrate(pool);
+  say(`database ready (${new URL(config.databaseUrl).pathname.slice(1)}), migrations applied`);
+
+  const list = (await findListBySlug(pool, 'demo')) ?? (await createList(pool, { slug: 'demo', name: 'ML UTD 演示 (demo)' }));
+  const people = demoSubscribers(size);
+  for (let i = 0; i < people.length; i += 500) {
+    await inTransaction(pool, (client) => upsertSubscribers(client, list.id, people.slice(i, i + 500), 'confirmed'));
+  }
+  say(`list '${list.slug}' ready with ${size} generated subscribers`);
+
+  const { issue } = await createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl });
+  say(`issue '${issue.slug}' rendered (${Math.round(Buffer.byteLength(issue.html) / 1024)} KB of HTML)`);
+
+  const { mailer, capture, description } = await createMailer(config, ctx.log);
+  const http = await startHttp(services, config.port);
+  const workers = startWorkers(services, mailer, { concurrency: config.workerConcurrency });
+  say(`sending through ${description}`);
+
+  const started = Date.now();
+  const { send } = await startSend(services, issue.id, list.slug);
+  const outcome = await waitForSend(services, send.id, { bar: !ctx.json && Boolean(process.stderr.isTTY), startedAt: started });
+  const { rows } = await pool.query<{ id: number; subscriberId: number }>(
+    'SELECT id, subscriber_id AS "subscriberId" FROM deliveries WHERE send_id = $1 AND status = \'sent\' ORDER BY id LIMIT 1',
+    [send.id],
+  );
+  const sample = rows[0];
+  const tryLinks = {
+    webVersion: links.webVersion(issue.slug),
+    unsubscribe: sample ? links.unsubscribe(sample.subscriberId, list.id, sample.id) : null,
+    openPixel: sample ? links.openPixel(sample.id) : null,
+  };
+  const rate = outcome.counts.sent / outcome.seconds;
+  const outbox = capture ? path.join(path.relative(process.cwd(), path.resolve(config.outboxDir)) || '.', String(send.id)) : null;
+  output(
+    ctx,
+    { id: send.id, status: outcome.send.status, sent: outcome.counts.sent, failed: outcome.counts.failed, seconds: outcome.seconds, emailsPerSecond: rate, outbox, links: tryLinks },
+    [
+      '',
+      `Send ${send.id} ${outcome.send.status}: ${issue.subject} → ${list.name}`,
+      `  sent        ${outcome.counts.sent}`,
+      `  failed      ${outcome.counts.failed}`,
+      `  duration    ${outcome.seconds.toFixed(2)} s`,
+      `  rate        ${rate.toFixed(0)} emails/s`,
+      outbox ? `  emails in   ${outbox}/ (one .eml file per message)` : `  emails went to ${description}`,
+      '',
+      'Try these links' + (opts.serve ? ' (the server is up; Ctrl-C stops it):' : ' (run `npm run demo -- --serve` to keep the server up):'),
+      `  web version   ${tryLinks.webVersion}`,
+      `  unsubscribe   ${tryLinks.unsubscribe ?? '(no message was sent)'}`,
+      `  open pixel    ${tryLinks.openPixel ?? '(no message was sent)'}`,
+    ],
+  );
+
+  await workers.close();
+  if (opts.serve) {
+    onShutdownSignal(ctx.log, async () => {
+      await http.close();
+      await services.close();
+    });
+    return;
+  }
+  await http.close();
+  await services.close();
+  if (outcome.counts.failed > 0 || outcome.send.status !== 'finished') process.exitCode = 1;
+}

@@ -1,0 +1,28 @@
+import type { Pool } from '../db/pool';
+import { saveIssue, type Issue } from '../db/issues';
+import { hashOf, loadContentFile } from './content';
+import { renderIssue } from './render-issue';
+
+/**
+ * `tidings issue create`: reads a content file, compiles it once and stores it. An invalid file or template
+ * fails with a message naming the file (and line), and nothing is stored.
+ */
+export async function createIssueFromFile(
+  pool: Pool,
+  file: string,
+  options: { assetBaseUrl: string; templatesDir?: string },
+): Promise<{ issue: Issue; created: boolean; updated: boolean }> {
+  const { content, source } = await loadContentFile(file);
+  const rendered = await renderIssue(content, options);
+  return saveIssue(pool, {
+    slug: content.slug,
+    subject: rendered.subject,
+    preheader: rendered.preheader,
+    template: rendered.template,
+    defaultName: content.default_name,
+    source,
+    sourceHash: hashOf(source, rendered.html, rendered.text),
+    html: rendered.html,
+    text: rendered.text,
+  });
+}

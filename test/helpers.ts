@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { pino } from 'pino';
+import { createServices, type Services } from '../src/app/services';
+import { startHttp, type HttpServer } from '../src/app/runtime';
+import { loadConfig, type Config } from '../src/config';
+import { migrate } from '../src/db/migrate';
+import { dropDatabase, ensureDatabase } from '../src/db/pool';
+import { CaptureServer, type CaptureServerOptions } from '../src/mail/capture-server';
+import { createSmtpMailer } from '../src/mail/mailer';
+import { startWorkers, type RunningWorkers } from '../workers/index';
+
+export const TEST_SECRET = 'test-secret-key-0123456789-abcdefghijklmnop';
+
+/** A database name and a queue prefix of their own, so test files run in parallel and again and again. */
+export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: `postgres://127.0.0.1:5432/tidings_test_${id}`,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `tidings-test-${id}`,
+    SECRET_KEY: TEST_SECRET,
+    PUBLIC_URL: 'http://127.0.0.1:3999',
+    MAIL_FROM: '数据生活 LifeWithData <news@lifewithdata.test>',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}
+
+export interface TestStack {
+  env: Record<string, string>;
+  config: Config;
+  services: Services;
+  smtp: CaptureServer;
+  http?: HttpServer;
+  workers?: RunningWorkers;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database (migrated), a fresh queue prefix, a real SMTP server that keeps what it receives,
+ * and optionally the HTTP server and the workers, all in this process.
+ */
+export async function startStack(options: { http?: boolean; workers?: boolean; smtp?: CaptureServerOptions } = {}): Promise<TestStack> {
+  const smtp = new CaptureServer({ keep: true, ...options.smtp });
+  await smtp.listen();
+  const env = isolatedEnv({ PORT: '0' });
+  await ensureDatabase(env.DATABASE_URL);
+  let config = loadConfig(env);
+  const log = pino({ level: 'silent' });
+  let services = createServices(config, log);
+  await migrate(services.pool);
+  let http: HttpServer | undefined;
+  if (options.http) {
+    http = await startHttp(services, 0);
+    // PUBLIC_URL must point at the server the test talks to: rebuild the services with the real port.
+    await services.close();
+    env.PUBLIC_URL = `http://127.0.0.1:${http.port}`;
+    await http.close();
+    config = loadConfig(env);
+    services = createServices(config, log);
+    http = await startHttp(services, http.port);
+  }
+  const workers = options.workers ? startWorkers(services, createSmtpMailer({ url: smtp.url, poolSize: 5 }), { concurrency: 20 }) : undefined;
+  return {
+    env,
+    config,
+    services,
+    smtp,
+    http,
+    workers,
+    baseUrl: env.PUBLIC_URL,
+    async close() {
+      await workers?.close();
+      await http?.close();
+      await removeQueueKeys(config.queuePrefix);
+      await services.close();
+      await smtp.close();
+      await dropDatabase(env.DATABASE_URL);
+    },
+  };
+}
+
+export async function removeQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis('redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function parse(raw: Buffer): Promise<ParsedMail> {
+  return simpleParser(raw);
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The unfolded values of a header in a raw message, exactly as sent. */
+export function rawHeaders(raw: Buffer, name: string): string[] {
+  const head = raw.toString('latin1').split('\r\n\r\n')[0].replace(/\r\n[ \t]+/g, ' ');
+  const prefix = name.toLowerCase() + ':';
+  return head
+    .split('\r\n')
+    .filter((line) => line.toLowerCase().startsWith(prefix))
+    .map((line) => line.slice(prefix.length).trim());
+}
