@@ -29,6 +29,7 @@ export interface ImportOptions {
 export function emailProblem(email: string): string | null {
   if (email === '') return 'missing email address';
   if (email.length > 254) return `email address is longer than 254 characters`;
+  if (/[^\x21-\x7e]/.test(email)) return `email address '${email.slice(0, 100)}' has spaces or non-ASCII characters (not supported)`;
   if (!validator.isEmail(email, { allow_display_name: false, allow_utf8_local_part: false, require_tld: true, allow_ip_domain: false })) {
     return `invalid email address '${email.slice(0, 100)}'`;
   }

@@ -173,7 +173,8 @@ function templateError(err: unknown, file: string): TidingsError {
 }
 
 function mjmlError(err: unknown, file: string, mjml: string): TidingsError {
-  const details = (err as { details?: { line: number; message: string; tagName: string }[] }).details;
+  const e = err as { errors?: MjmlIssue[]; details?: MjmlIssue[] };
+  const details = e.errors ?? e.details;
   if (Array.isArray(details) && details.length > 0) {
     const first = details[0];
     const context = mjml.split('\n')[first.line - 1]?.trim().slice(0, 120);
@@ -185,4 +186,10 @@ function mjmlError(err: unknown, file: string, mjml: string): TidingsError {
     );
   }
   return new TidingsError('MJML_ERROR', `${file}: ${(err as Error).message}`, { file }, { cause: err });
+}
+
+interface MjmlIssue {
+  line: number;
+  message: string;
+  tagName: string;
 }

@@ -35,7 +35,7 @@ export class TokenCodec {
 
   /** The ids the token was made with, or null for a malformed, tampered or cross-purpose token. */
   decode(purpose: TokenPurpose, token: string): number[] | null {
-    if (typeof token !== 'string' || token.length < 40 || token.length > 200 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
+    if (typeof token !== 'string' || token.length < 39 || token.length > 200 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
     const raw = Buffer.from(token, 'base64url');
     if (raw.length < 12 + 1 + 16) return null;
     const keys = this.keysFor(purpose);

@@ -3,7 +3,7 @@ import type { Services } from '../../app/services';
 import { recordOpen } from '../../db/events';
 
 /** The 43-byte transparent 1×1 GIF. */
-export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
 /**
  * GET /o/:token — the open pixel. The image is always served (a reader never sees a broken image), even

@@ -1,0 +1,17 @@
+# The Tidings app image: `tidings serve` and `tidings worker` run from it (see docker-compose.yml).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY src ./src
+COPY workers ./workers
+COPY migrations ./migrations
+COPY templates ./templates
+COPY content ./content
+COPY public ./public
+COPY tsconfig.json ./
+USER node
+ENTRYPOINT ["node", "bin/tidings.mjs"]
+CMD ["serve"]

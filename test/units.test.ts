@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { ConfigError } from '../src/errors';
+import { encodeWords, mailboxHeader, unstructuredHeader } from '../src/mail/headers';
+import { MessageTemplate } from '../src/mail/message-template';
+import { classifySmtpError } from '../src/mail/mailer';
+import { fillMarkers, fillSlots, marker, splitAtSlots, SUBSCRIBER_SLOTS } from '../src/render/slots';
+import { TokenCodec } from '../src/security/tokens';
+import { isOneClickBody } from '../src/http/routes/unsubscribe';
+import { parse } from './helpers';
+
+describe('tokens', () => {
+  const codec = new TokenCodec('a-secret-key-that-is-long-enough-for-tests');
+
+  it('round-trips ids, is stable, and does not show the ids', () => {
+    const token = codec.encode('unsubscribe', [42, 7, 123456789]);
+    expect(codec.decode('unsubscribe', token)).toEqual([42, 7, 123456789]);
+    expect(codec.encode('unsubscribe', [42, 7, 123456789])).toBe(token);
+    expect(codec.encode('unsubscribe', [43, 7, 123456789])).not.toBe(token);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(token).not.toContain('123456789');
+    expect(Buffer.from(token, 'base64url').toString('latin1')).not.toContain('123456789');
+  });
+
+  it('rejects tampered, truncated, cross-purpose and foreign tokens', () => {
+    const token = codec.encode('open', [99]);
+    for (let i = 0; i < token.length; i++) {
+      const flipped = token.slice(0, i) + (token[i] === 'x' ? 'y' : 'x') + token.slice(i + 1);
+      expect(codec.decode('open', flipped)).toBeNull();
+    }
+    expect(codec.decode('open', token.slice(0, -1))).toBeNull();
+    expect(codec.decode('unsubscribe', token)).toBeNull();
+    expect(new TokenCodec('another-secret-key-that-is-long-enough').decode('open', token)).toBeNull();
+    expect(codec.decode('open', '')).toBeNull();
+  });
+});
+
+describe('headers', () => {
+  it('encodes Chinese subjects in ASCII lines of at most 78 characters that decode exactly', async () => {
+    const subject = '[ML UTD 32] 最新的机器学习—数据生活：一个很长很长的标题，用来测试折行是否正确处理 🚀 emoji 和 é';
+    const header = unstructuredHeader('Subject', subject);
+    for (const line of header.split('\r\n')) {
+      expect(line).toMatch(/^[\x20-\x7e]+$/);
+      expect(line.length).toBeLessThanOrEqual(78);
+    }
+    const mail = await parse(Buffer.from(`${header}\r\nFrom: ${'x'}@example.com\r\n\r\nbody`));
+    expect(mail.subject).toBe(subject);
+  });
+
+  it('keeps a short ASCII subject readable', () => {
+    expect(unstructuredHeader('Subject', 'Weekly news')).toBe('Subject: Weekly news');
+  });
+
+  it('never cuts a UTF-8 character across encoded-words', () => {
+    for (const word of encodeWords('数据'.repeat(40))) {
+      const payload = Buffer.from(word.slice(10, -2), 'base64').toString('utf8');
+      expect(payload).not.toContain('\ufffd');
+    }
+  });
+
+  it('quotes or encodes display names', async () => {
+    expect(mailboxHeader('To', 'Ada Lovelace', 'ada@example.com')).toBe('To: Ada Lovelace <ada@example.com>');
+    expect(mailboxHeader('To', 'Lovelace, Ada', 'ada@example.com')).toBe('To: "Lovelace, Ada" <ada@example.com>');
+    const mail = await parse(Buffer.from(`${mailboxHeader('To', 'Zoë 🚀 "Z"', 'z@example.com')}\r\n\r\nx`));
+    expect(mail.to).toMatchObject({ value: [{ name: 'Zoë 🚀 "Z"', address: 'z@example.com' }] });
+  });
+});
+
+describe('slots', () => {
+  it('splits at markers and fills them by joining', () => {
+    const template = splitAtSlots(`Hi ${marker('name')}! <a href="${marker('unsubscribeUrl')}">x</a>${marker('name')}`, SUBSCRIBER_SLOTS);
+    expect(template.slots).toEqual(['name', 'unsubscribeUrl', 'name']);
+    expect(fillSlots(template, { name: 'Ada', unsubscribeUrl: 'https://u', openPixelUrl: '' })).toBe('Hi Ada! <a href="https://u">x</a>Ada');
+    expect(fillMarkers(`${marker('listName')} ${marker('name')}`, { listName: 'L' })).toBe(`L ${marker('name')}`);
+  });
+});
+
+describe('message template', () => {
+  const template = new MessageTemplate({
+    sendId: 5,
+    listId: 2,
+    issueId: 3,
+    from: { name: '数据生活', address: 'news@example.com' },
+    subject: '你好 Subject',
+    list: { name: 'Weekly', slug: 'weekly' },
+    sendingDomain: 'example.com',
+    html: `<p>${marker('name')}</p><a href="${marker('unsubscribeUrl')}">u</a><img src="${marker('openPixelUrl')}">`,
+    text: `Hello ${marker('name')}\nUnsubscribe: ${marker('unsubscribeUrl')}`,
+  });
+  const recipient = { deliveryId: 77, email: 'x@example.com', unsubscribeUrl: 'https://t/u/TOKEN', openPixelUrl: 'https://t/o/P' };
+
+  it('builds a complete message with a deterministic Message-ID', async () => {
+    const raw = template.render({ ...recipient, name: 'Ada' });
+    const mail = await parse(raw);
+    expect(mail.messageId).toBe('<tidings.5.77@example.com>');
+    expect(mail.subject).toBe('你好 Subject');
+    expect(mail.text).toContain('Hello Ada');
+    expect(mail.text).toContain('Unsubscribe: https://t/u/TOKEN');
+    expect(mail.html).toContain('<p>Ada</p>');
+    expect(raw.toString('latin1')).toContain('List-Id: Weekly <weekly.list-id.example.com>\r\n');
+    expect(raw.toString('latin1')).toContain('List-Unsubscribe: <https://t/u/TOKEN>\r\n');
+    expect(raw.toString('latin1')).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+  });
+
+  it('escapes a hostile name in HTML and keeps CRLF out of the headers', async () => {
+    const raw = template.render({ ...recipient, name: '"><img src=x>\r\nBcc: victim@example.com' });
+    const head = raw.toString('latin1').split('\r\n\r\n')[0];
+    expect(head).not.toMatch(/^Bcc:/im);
+    const mail = await parse(raw);
+    expect(mail.html).not.toContain('<img src=x>');
+    expect(mail.html).toContain('&quot;&gt;&lt;img src&#61;x&gt;');
+    expect(mail.bcc).toBeUndefined();
+  });
+});
+
+describe('SMTP errors', () => {
+  it('treats 5xx as permanent and 4xx or connection errors as temporary', () => {
+    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 no such user' }, 'a@b.c').permanent).toBe(true);
+    expect(classifySmtpError({ responseCode: 451, response: '451 4.3.0 try later' }, 'a@b.c').permanent).toBe(false);
+    expect(classifySmtpError({ code: 'ECONNECTION', message: 'connection refused' }, 'a@b.c')).toMatchObject({ permanent: false, response: 'ECONNECTION: connection refused' });
+  });
+});
+
+describe('one-click bodies', () => {
+  it('recognises RFC 8058 bodies, urlencoded and multipart', () => {
+    expect(isOneClickBody('List-Unsubscribe=One-Click')).toBe(true);
+    expect(isOneClickBody('--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n')).toBe(true);
+    expect(isOneClickBody('')).toBe(false);
+    expect(isOneClickBody('List-Unsubscribe=Nope')).toBe(false);
+  });
+});
+
+describe('config', () => {
+  it('uses documented defaults and freezes the result', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ databaseUrl: 'postgres://localhost:5432/tidings', redisUrl: 'redis://127.0.0.1:6379', port: 3000, usingDevelopmentSecret: true });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names the variable that is missing or malformed', () => {
+    const attempt = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return undefined;
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).variable;
+      }
+    };
+    expect(attempt({ NODE_ENV: 'production', SMTP_URL: 'smtp://x' })).toBe('SECRET_KEY');
+    expect(attempt({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) })).toBe('SMTP_URL');
+    expect(attempt({ SMTP_URL: 'http://mail' })).toBe('SMTP_URL');
+    expect(attempt({ REDIS_URL: 'nonsense' })).toBe('REDIS_URL');
+    expect(attempt({ MAIL_FROM: 'not an address' })).toBe('MAIL_FROM');
+    expect(attempt({ SECRET_KEY: 'short' })).toBe('SECRET_KEY');
+    expect(attempt({ PORT: '-1' })).toBe('PORT');
+  });
+});
