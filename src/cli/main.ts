@@ -1,9 +1,24 @@
 import { Command, Option } from 'commander';
-import { demoCommand } from './demo';
 import { reportError } from './context';
-import { importCommand, issueCreateCommand, listCreateCommand } from './commands/data';
-import { migrateCommand, serveCommand, workerCommand } from './commands/run';
-import { sendCommand, statusCommand } from './commands/send';
+
+// Each command loads its modules when it runs: `--help` or `status` should not pay for MJML and BullMQ.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const lazy =
+  <M,>(load: () => Promise<M>, pick: (m: M) => (...args: any[]) => Promise<void>) =>
+  async (...args: any[]) =>
+    pick(await load())(...args);
+const run = () => import('./commands/run');
+const data = () => import('./commands/data');
+const send = () => import('./commands/send');
+const migrateCommand = lazy(run, (m) => m.migrateCommand);
+const serveCommand = lazy(run, (m) => m.serveCommand);
+const workerCommand = lazy(run, (m) => m.workerCommand);
+const demoCommand = lazy(() => import('./demo'), (m) => m.demoCommand);
+const listCreateCommand = lazy(data, (m) => m.listCreateCommand);
+const importCommand = lazy(data, (m) => m.importCommand);
+const issueCreateCommand = lazy(data, (m) => m.issueCreateCommand);
+const sendCommand = lazy(send, (m) => m.sendCommand);
+const statusCommand = lazy(send, (m) => m.statusCommand);
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
