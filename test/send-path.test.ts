@@ -55,7 +55,7 @@ describe('the whole send path', () => {
       expect(mail.text).toBeTruthy();
       expect(mail.html).toBeTruthy();
       expect(message.raw.toString('latin1')).toMatch(/Content-Type: text\/plain; charset=utf-8[\s\S]*Content-Type: text\/html; charset=utf-8/);
-      const greetingName = person.name || 'Reader';
+      const greetingName = person.name || '读者';
       expect(mail.text).toContain(`${greetingName}，你好！`);
       if (person.name.includes('<script>')) {
         expect(mail.html).not.toContain('<script>alert(1)</script>');
@@ -115,7 +115,7 @@ describe('the whole send path', () => {
     const res = await fetch(`${stack.baseUrl}/archive/ml-utd-32`);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('Reader，你好！');
+    expect(html).toContain('读者，你好！');
     expect(html).toContain('ML UTD 周刊');
     expect(html).not.toMatch(/%%tidings:/);
     expect(html).not.toMatch(/\/unsubscribe\/[A-Za-z0-9_-]{20,}/);

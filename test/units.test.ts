@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { encodeWords, mailboxHeader, unstructuredHeader } from '../src/mail/headers';
 import { MessageTemplate } from '../src/mail/message-template';
+import { Base64Template } from '../src/mail/base64-template';
 import { classifySmtpError } from '../src/mail/mailer';
 import { fillMarkers, fillSlots, marker, splitAtSlots, SUBSCRIBER_SLOTS } from '../src/render/slots';
 import { TokenCodec } from '../src/security/tokens';
@@ -154,5 +155,32 @@ describe('config', () => {
     expect(attempt({ MAIL_FROM: 'not an address' })).toBe('MAIL_FROM');
     expect(attempt({ SECRET_KEY: 'short' })).toBe('SECRET_KEY');
     expect(attempt({ PORT: '-1' })).toBe('PORT');
+  });
+});
+
+describe('base64 template', () => {
+  it('decodes to exactly the filled-in text for any value lengths, in lines of at most 76 characters', () => {
+    const literals = ['', 'a', 'ab', 'abc', '数据生活', 'x'.repeat(100), '你好，'.repeat(37) + 'é', '\r\n'];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const parts = Array.from({ length: 1 + random(5) }, () => literals[random(literals.length)]);
+      const slots = parts.slice(1).map(() => (random(2) ? 'name' : 'unsubscribeUrl') as 'name' | 'unsubscribeUrl');
+      const template = new Base64Template({ literals: parts, slots });
+      const values = { name: 'é'.repeat(random(5)) + '王'.repeat(random(3)), unsubscribeUrl: 'h'.repeat(random(90)) };
+      const encoded = Buffer.concat(template.render({ name: Buffer.from(values.name), unsubscribeUrl: Buffer.from(values.unsubscribeUrl) })).toString('latin1');
+      const expected = fillSlots({ literals: parts, slots }, values);
+      expect(Buffer.from(encoded.replace(/\r\n/g, ''), 'base64').toString('utf8')).toBe(expected);
+      for (const line of encoded.split('\r\n').slice(0, -1)) {
+        expect(line.length).toBeGreaterThan(0);
+        expect(line.length).toBeLessThanOrEqual(76);
+        expect(line).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+      }
+      // Padding only at the very end: every line but the last holds whole groups.
+      expect(encoded.replace(/\r\n/g, '').slice(0, -4)).not.toContain('=');
+    }
   });
 });

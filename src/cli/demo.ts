@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate';
 import { createList, findListBySlug } from '../db/lists';
 import { ensureDatabase, inTransaction } from '../db/pool';
 import { upsertSubscribers } from '../db/subscribers';
+import { isTidingsError } from '../errors';
 import { createIssueFromFile } from '../render/create-issue';
 import { startSend } from '../send/start-send';
 import { startWorkers } from '../../workers/index';
@@ -41,7 +42,14 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   }
   say(`list '${list.slug}' ready with ${size} generated subscribers`);
 
-  const { issue } = await createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl });
+  // An issue that was sent never changes. When the sample or the templates changed since the last demo,
+  // the new rendering is stored under a slug of its own.
+  const issue = await createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl })
+    .catch((err: unknown) => {
+      if (!(isTidingsError(err) && err.code === 'INVALID_INPUT')) throw err;
+      return createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl, slug: (c, hash) => `${c.slug}-${hash.slice(0, 8)}` });
+    })
+    .then((result) => result.issue);
   say(`issue '${issue.slug}' rendered (${Math.round(Buffer.byteLength(issue.html) / 1024)} KB of HTML)`);
 
   const { mailer, capture, description } = await createMailer(config, ctx.log);

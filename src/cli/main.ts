@@ -74,5 +74,6 @@ program.command('status <send-id>').description('counts of a send\'s deliveries 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = reportError(err, process.argv.includes('--json'));
+  // Exit now: a command that failed half-way may still hold connections open.
+  process.exit(reportError(err, process.argv.includes('--json')));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { escapeHtml, fillSlots, singleLine, splitAtSlots, SUBSCRIBER_SLOTS, type SplitTemplate, type SubscriberSlot } from '../render/slots';
+import { escapeHtml, singleLine, splitAtSlots, SUBSCRIBER_SLOTS, type SubscriberSlot } from '../render/slots';
+import { Base64Template } from './base64-template';
 import { foldHeader, mailboxHeader, phraseTokens, rfc5322Date, unstructuredHeader } from './headers';
 
 export interface MessageTemplateInput {
@@ -27,13 +28,17 @@ export interface Recipient {
 
 /**
  * One send's message, built once: every header that is the same for all recipients is encoded and folded,
- * the HTML and text are cut at their subscriber slots. `render` then only joins strings and base64-encodes,
- * which is the whole per-subscriber cost (no MIME composition, no template engine).
+ * and the text and HTML parts are base64-encoded around their subscriber slots. `render` then encodes a few
+ * personal headers and the slot values and concatenates buffers: no MIME composition, no template engine,
+ * no re-encoding of the body per subscriber.
  */
 export class MessageTemplate {
   private readonly fixedHeaders: string;
-  private readonly html: SplitTemplate<SubscriberSlot>;
-  private readonly text: SplitTemplate<SubscriberSlot>;
+  private readonly html: Base64Template<SubscriberSlot>;
+  private readonly text: Base64Template<SubscriberSlot>;
+  private readonly textPartHead: Buffer;
+  private readonly htmlPartHead: Buffer;
+  private readonly closing: Buffer;
   private readonly boundary: string;
   private readonly messageIdPrefix: string;
   private readonly messageIdSuffix: string;
@@ -44,8 +49,11 @@ export class MessageTemplate {
     this.boundary = `----=_tidings_${input.sendId}_${randomBytes(12).toString('hex')}`;
     this.messageIdPrefix = `<tidings.${input.sendId}.`;
     this.messageIdSuffix = `@${input.sendingDomain}>`;
-    this.html = splitAtSlots(input.html, SUBSCRIBER_SLOTS);
-    this.text = splitAtSlots(input.text, SUBSCRIBER_SLOTS);
+    this.html = new Base64Template(splitAtSlots(input.html, SUBSCRIBER_SLOTS));
+    this.text = new Base64Template(splitAtSlots(input.text, SUBSCRIBER_SLOTS));
+    this.textPartHead = Buffer.from(`\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+    this.htmlPartHead = Buffer.from(`--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+    this.closing = Buffer.from(`--${this.boundary}--\r\n`);
     this.fixedHeaders = [
       mailboxHeader('From', input.from.name, input.from.address),
       unstructuredHeader('Subject', input.subject),
@@ -64,15 +72,15 @@ export class MessageTemplate {
   }
 
   render(recipient: Recipient, now = new Date()): Buffer {
-    const values: Record<SubscriberSlot, string> = {
-      name: recipient.name,
-      unsubscribeUrl: recipient.unsubscribeUrl,
-      openPixelUrl: recipient.openPixelUrl,
+    const textValues: Record<SubscriberSlot, Buffer> = {
+      name: Buffer.from(recipient.name),
+      unsubscribeUrl: Buffer.from(recipient.unsubscribeUrl),
+      openPixelUrl: Buffer.from(recipient.openPixelUrl),
     };
-    const htmlValues: Record<SubscriberSlot, string> = {
-      name: escapeHtml(recipient.name),
-      unsubscribeUrl: escapeHtml(recipient.unsubscribeUrl),
-      openPixelUrl: escapeHtml(recipient.openPixelUrl),
+    const htmlValues: Record<SubscriberSlot, Buffer> = {
+      name: Buffer.from(escapeHtml(recipient.name)),
+      unsubscribeUrl: Buffer.from(escapeHtml(recipient.unsubscribeUrl)),
+      openPixelUrl: Buffer.from(escapeHtml(recipient.openPixelUrl)),
     };
     const head =
       mailboxHeader('To', singleLine(recipient.name), recipient.email) +
@@ -84,14 +92,14 @@ export class MessageTemplate {
       foldHeader('List-Unsubscribe', [`<${recipient.unsubscribeUrl}>`]) +
       '\r\n' +
       this.fixedHeaders;
-    const message =
-      head +
-      `\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
-      base64Lines(fillSlots(this.text, values)) +
-      `\r\n--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
-      base64Lines(fillSlots(this.html, htmlValues)) +
-      `\r\n--${this.boundary}--\r\n`;
-    return Buffer.from(message, 'latin1');
+    return Buffer.concat([
+      Buffer.from(head, 'latin1'),
+      this.textPartHead,
+      ...this.text.render(textValues),
+      this.htmlPartHead,
+      ...this.html.render(htmlValues),
+      this.closing,
+    ]);
   }
 
   private date(now: Date): string {
@@ -102,12 +110,4 @@ export class MessageTemplate {
     }
     return this.dateHeader;
   }
-}
-
-/** UTF-8 → base64 in lines of 76 characters (RFC 2045). */
-export function base64Lines(text: string): string {
-  const encoded = Buffer.from(text, 'utf8').toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < encoded.length; i += 76) lines.push(encoded.slice(i, i + 76));
-  return lines.join('\r\n');
 }

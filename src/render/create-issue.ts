@@ -1,6 +1,6 @@
 import type { Pool } from '../db/pool';
 import { saveIssue, type Issue } from '../db/issues';
-import { hashOf, loadContentFile } from './content';
+import { hashOf, loadContentFile, type IssueContent } from './content';
 import { renderIssue } from './render-issue';
 
 /**
@@ -10,18 +10,19 @@ import { renderIssue } from './render-issue';
 export async function createIssueFromFile(
   pool: Pool,
   file: string,
-  options: { assetBaseUrl: string; templatesDir?: string },
+  options: { assetBaseUrl: string; templatesDir?: string; slug?: (content: IssueContent, sourceHash: string) => string },
 ): Promise<{ issue: Issue; created: boolean; updated: boolean }> {
   const { content, source } = await loadContentFile(file);
   const rendered = await renderIssue(content, options);
+  const sourceHash = hashOf(source, rendered.html, rendered.text);
   return saveIssue(pool, {
-    slug: content.slug,
+    slug: options.slug ? options.slug(content, sourceHash) : content.slug,
     subject: rendered.subject,
     preheader: rendered.preheader,
     template: rendered.template,
     defaultName: content.default_name,
     source,
-    sourceHash: hashOf(source, rendered.html, rendered.text),
+    sourceHash,
     html: rendered.html,
     text: rendered.text,
   });
