@@ -9,6 +9,9 @@ import { Batcher } from '../src/util/batcher';
 import { DELIVER_JOB_OPTIONS, type DeliverJobData } from '../src/queue/queues';
 import { singleLine } from '../src/render/slots';
 
+/** Claims and results are written in batches of up to 200, each waiting at most 3 ms to fill. */
+const BATCHING = { maxSize: 200, maxWaitMs: 3 };
+
 export class TemporaryDeliveryError extends Error {
   constructor(readonly deliveryId: number, readonly reason: string) {
     super(`delivery ${deliveryId} will be retried: ${reason}`);
@@ -34,14 +37,14 @@ export class DeliverProcessor {
     this.claims = new Batcher(async (ids) => {
       const claimed = new Map((await claimDeliveries(services.pool, ids)).map((d) => [d.id, d]));
       return ids.map((id) => claimed.get(id));
-    });
+    }, BATCHING);
     this.results = new Batcher(async (results) => {
       await recordDeliveryResults(services.pool, results);
       const sendIds = [...new Set(results.map((r) => r.sendId))];
       const finished = await finishSendsIfDone(services.pool, sendIds);
       for (const sendId of finished) services.log.info({ event: 'send.finished', sendId }, 'send finished');
       return results.map(() => undefined);
-    });
+    }, BATCHING);
   }
 
   readonly process = async (job: Job<DeliverJobData>): Promise<string> => {

@@ -5,7 +5,7 @@ import { createServices } from '../app/services';
 import { migrate } from '../db/migrate';
 import { createList, findListBySlug } from '../db/lists';
 import { ensureDatabase, inTransaction } from '../db/pool';
-import { upsertSubscribers } from '../db/subscribers';
+import { countSubscriptions, upsertSubscribers } from '../db/subscribers';
 import { isTidingsError } from '../errors';
 import { createIssueFromFile } from '../render/create-issue';
 import { startSend } from '../send/start-send';
@@ -40,7 +40,8 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   for (let i = 0; i < people.length; i += 500) {
     await inTransaction(pool, (client) => upsertSubscribers(client, list.id, people.slice(i, i + 500), 'confirmed'));
   }
-  say(`list '${list.slug}' ready with ${size} generated subscribers`);
+  const counts = await countSubscriptions(pool, list.id);
+  say(`list '${list.slug}' ready: ${counts.confirmed} confirmed subscribers (${size} generated ones ensured)`);
 
   // An issue that was sent never changes. When the sample or the templates changed since the last demo,
   // the new rendering is stored under a slug of its own.

@@ -45,7 +45,9 @@ export async function renderIssue(content: IssueContent, options: RenderOptions)
     throw templateError(err, layoutFile);
   }
 
-  const result = await mjml2html(mjml, { validationLevel: 'strict', filePath: layoutFile, keepComments: false }).catch((err: unknown) => {
+  // Minified (without CSS minification, which needs cssnano): Gmail clips messages above 102 KB, and every
+  // byte is sent once per subscriber.
+  const result = await mjml2html(mjml, { validationLevel: 'strict', filePath: layoutFile, keepComments: false, minify: true, minifyOptions: { minifyCss: false } } as never).catch((err: unknown) => {
     throw mjmlError(err, layoutFile, mjml);
   });
   const html = result.html;

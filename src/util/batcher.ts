@@ -1,16 +1,29 @@
+export interface BatcherOptions {
+  /** A batch goes out as soon as it holds this many items. */
+  maxSize?: number;
+  /** …or this long after its first item arrived. 0 means on the next turn of the event loop. */
+  maxWaitMs?: number;
+}
+
 /**
  * Collects items from concurrent callers and hands them to `flush` together, so that many jobs in flight
- * share one database round trip. A batch goes out when it reaches `maxSize`, or on the next turn of the
- * event loop, whichever comes first: under light load nothing waits, under heavy load batches fill up.
+ * share one database round trip. Jobs reach a worker one by one, so a short wait (a few milliseconds,
+ * small next to an SMTP transaction) turns one query per email into one query per batch.
  */
 export class Batcher<In, Out> {
   private pending: { item: In; resolve: (value: Out) => void; reject: (err: unknown) => void }[] = [];
   private scheduled = false;
 
+  private readonly maxSize: number;
+  private readonly maxWaitMs: number;
+
   constructor(
     private readonly flush: (items: In[]) => Promise<Out[]>,
-    private readonly maxSize = 200,
-  ) {}
+    options: BatcherOptions = {},
+  ) {
+    this.maxSize = options.maxSize ?? 200;
+    this.maxWaitMs = options.maxWaitMs ?? 0;
+  }
 
   add(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
@@ -18,7 +31,8 @@ export class Batcher<In, Out> {
       if (this.pending.length >= this.maxSize) this.run();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.run());
+        if (this.maxWaitMs > 0) setTimeout(() => this.run(), this.maxWaitMs);
+        else setImmediate(() => this.run());
       }
     });
   }
