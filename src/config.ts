@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
+import { parseDkimPrivateKey } from './mail/dkim';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -21,7 +23,17 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://localhost:5432/tidings'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']).optional(),
+  // One or more SMTP routes, comma-separated; each may set its pool size with ?pool=N.
+  SMTP_URL: z
+    .string()
+    .refine((value) => value.split(',').every((part) => {
+      try {
+        return ['smtp:', 'smtps:'].includes(new URL(part.trim()).protocol);
+      } catch {
+        return false;
+      }
+    }), 'must be one or more smtp:// or smtps:// URLs, comma-separated')
+    .optional(),
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   PUBLIC_URL: urlWithProtocols(['http:', 'https:']).default('http://localhost:3000'),
   ASSET_BASE_URL: urlWithProtocols(['http:', 'https:']).optional(),
@@ -31,8 +43,27 @@ const schema = z.object({
   MAIL_FROM: mailbox.default('Tidings <newsletter@tidings.localhost>'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits, _ . - { } only').default('tidings'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  SEND_RATE: z.coerce.number().int().min(1).optional(),
+  DELIVERY_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  POLICY_FAILURE_LIMIT: z.coerce.number().int().min(1).default(50),
+  RETRY_BASE_SECONDS: z.coerce.number().min(0.01).max(3600).default(2),
   OUTBOX_DIR: z.string().default('outbox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Bounce and complaint webhooks (issue #6): each provider's route answers 404 until its secret is set.
+  POSTMARK_WEBHOOK_USER: z.string().min(1).optional(),
+  POSTMARK_WEBHOOK_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40, 'must be the verification key SendGrid shows (base64) or a PEM').optional(),
+  MAILGUN_SIGNING_KEY: z.string().min(16, 'must be the HTTP webhook signing key from Mailgun').optional(),
+  SNS_CERT_URL_PATTERN: z.string().refine((v) => { try { new RegExp(v); return true; } catch { return false; } }, 'must be a regular expression').optional(),
+  SES_TOPIC_ARNS: z.string().optional(),
+  DKIM_DOMAIN: z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a domain name like example.com').optional(),
+  DKIM_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be a DNS label like mail2026').optional(),
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  DKIM_ED25519_KEY: z.string().optional(),
+  DKIM_ED25519_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be a DNS label like ed2026').optional(),
+  BOUNCE_DOMAIN: z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a domain name like bounces.example.com').optional(),
+  LIST_UNSUBSCRIBE_MAILTO: z.string().regex(/^[^\s@<>?]+@[^\s@<>?]+$/, 'must be a bare address like unsubscribe@example.com').optional(),
 });
 
 export interface Config {
@@ -53,8 +84,45 @@ export interface Config {
   readonly sendingDomain: string;
   readonly queuePrefix: string;
   readonly workerConcurrency: number;
+  /** Messages per second across all worker processes; unset means as fast as the SMTP routes take them. */
+  readonly sendRate: number | undefined;
+  /** How long a claimed delivery stays `sending` before another worker may take it over. */
+  readonly deliveryLockSeconds: number;
+  /** How often a worker checks that Redis holds the work PostgreSQL says is left. */
+  readonly reconcileIntervalSeconds: number;
+  /** 5.7.x rejections in a row that pause a send. */
+  readonly policyFailureLimit: number;
+  /** The first retry waits about this long; each further one twice as long (with jitter). */
+  readonly retryBaseSeconds: number;
   readonly outboxDir: string;
   readonly logLevel: string;
+  /** Bounce and complaint webhooks; a provider without its secret is switched off. */
+  readonly webhooks: WebhookConfig;
+  /** Set when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are: every message is signed. */
+  readonly dkim: DkimConfig | undefined;
+  /** VERP: the envelope sender is bounce+<token>@bounceDomain. */
+  readonly bounceDomain: string | undefined;
+  /** A mailto: alternative in List-Unsubscribe. */
+  readonly listUnsubscribeMailto: string | undefined;
+}
+
+export interface WebhookConfig {
+  readonly postmark: { readonly user: string; readonly password: string } | undefined;
+  readonly sendgridPublicKey: string | undefined;
+  readonly mailgunSigningKey: string | undefined;
+  /** Signing certificates and SubscribeURLs must match this (default: https://sns.<region>.amazonaws.com/). */
+  readonly snsCertUrlPattern: string | undefined;
+  /** When set, SNS messages from other topics are refused. */
+  readonly sesTopicArns: readonly string[];
+}
+
+export interface DkimConfig {
+  readonly domain: string;
+  readonly selector: string;
+  /** PEM; the key has been checked (RSA 2048+ or Ed25519). */
+  readonly privateKey: string;
+  /** An extra Ed25519 signature, under its own selector. */
+  readonly ed25519?: { readonly selector: string; readonly privateKey: string };
 }
 
 /**
@@ -95,9 +163,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendingDomain: from.address.split('@')[1].toLowerCase(),
     queuePrefix: v.QUEUE_PREFIX,
     workerConcurrency: v.WORKER_CONCURRENCY,
+    sendRate: v.SEND_RATE,
+    deliveryLockSeconds: v.DELIVERY_LOCK_SECONDS,
+    reconcileIntervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
+    policyFailureLimit: v.POLICY_FAILURE_LIMIT,
+    retryBaseSeconds: v.RETRY_BASE_SECONDS,
     outboxDir: v.OUTBOX_DIR,
     logLevel: v.LOG_LEVEL,
+    webhooks: Object.freeze({
+      postmark: v.POSTMARK_WEBHOOK_USER && v.POSTMARK_WEBHOOK_PASSWORD ? { user: v.POSTMARK_WEBHOOK_USER, password: v.POSTMARK_WEBHOOK_PASSWORD } : undefined,
+      sendgridPublicKey: v.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      mailgunSigningKey: v.MAILGUN_SIGNING_KEY,
+      snsCertUrlPattern: v.SNS_CERT_URL_PATTERN,
+      sesTopicArns: Object.freeze((v.SES_TOPIC_ARNS ?? '').split(',').map((arn) => arn.trim()).filter(Boolean)),
+    }),
+    dkim: dkimConfig(v),
+    bounceDomain: v.BOUNCE_DOMAIN?.toLowerCase(),
+    listUnsubscribeMailto: v.LIST_UNSUBSCRIBE_MAILTO,
   });
+}
+
+/** A PEM given inline or as a file path; the key must be able to sign. Errors name the variable. */
+function readKey(variable: string, value: string): string {
+  let pem = value;
+  if (!value.includes('-----BEGIN')) {
+    try {
+      pem = readFileSync(value, 'utf8');
+    } catch (err) {
+      throw new ConfigError(variable, `is neither a PEM key nor a readable file (${(err as Error).message})`);
+    }
+  }
+  try {
+    parseDkimPrivateKey(pem.replace(/\\n/g, '\n'));
+  } catch (err) {
+    throw new ConfigError(variable, (err as Error).message);
+  }
+  return pem.replace(/\\n/g, '\n');
+}
+
+function dkimConfig(v: z.infer<typeof schema>): DkimConfig | undefined {
+  const given = { DKIM_DOMAIN: v.DKIM_DOMAIN, DKIM_SELECTOR: v.DKIM_SELECTOR, DKIM_PRIVATE_KEY: v.DKIM_PRIVATE_KEY };
+  const missing = Object.entries(given).filter(([, value]) => !value);
+  if (missing.length === 3) {
+    if (v.DKIM_ED25519_KEY) throw new ConfigError('DKIM_ED25519_KEY', 'needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY (the RSA signature) as well');
+    return undefined;
+  }
+  if (missing.length > 0) throw new ConfigError(missing[0][0], 'must be set too: DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY');
+  const privateKey = readKey('DKIM_PRIVATE_KEY', v.DKIM_PRIVATE_KEY!);
+  const ed25519 = v.DKIM_ED25519_KEY
+    ? { selector: v.DKIM_ED25519_SELECTOR ?? `${v.DKIM_SELECTOR}-ed25519`, privateKey: readKey('DKIM_ED25519_KEY', v.DKIM_ED25519_KEY) }
+    : undefined;
+  return Object.freeze({ domain: v.DKIM_DOMAIN!.toLowerCase(), selector: v.DKIM_SELECTOR!, privateKey, ed25519 });
 }
 
 function parseMailbox(value: string): { name: string; address: string } {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { dropDatabase, withDefaultUser } from '../src/db/pool';
@@ -19,6 +20,7 @@ async function tidings(args: string[], env: Record<string, string>): Promise<{ c
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+const MIGRATIONS = readdirSync(path.resolve(__dirname, '../migrations')).filter((f) => f.endsWith('.sql')).sort();
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 describe('the tidings command', () => {
@@ -28,7 +30,7 @@ describe('the tidings command', () => {
   beforeAll(async () => {
     const first = await tidings(['migrate', '--json'], env);
     expect(first.code).toBe(0);
-    expect(lastJson(first.stdout)).toEqual({ databaseCreated: true, applied: ['0001_init.sql'] });
+    expect(lastJson(first.stdout)).toEqual({ databaseCreated: true, applied: MIGRATIONS });
     db = new pg.Client({ connectionString: withDefaultUser(env.DATABASE_URL) });
     await db.connect();
   });
@@ -51,7 +53,7 @@ describe('the tidings command', () => {
     expect(second.code).toBe(0);
     expect(lastJson(second.stdout)).toEqual({ databaseCreated: false, applied: [] });
     const { rows } = await db.query('SELECT count(*)::int AS n FROM schema_migrations');
-    expect(rows[0].n).toBe(1);
+    expect(rows[0].n).toBe(MIGRATIONS.length);
   });
 
   it('runs two migrates at once safely', async () => {
@@ -59,7 +61,7 @@ describe('the tidings command', () => {
     try {
       const [a, b] = await Promise.all([tidings(['migrate', '--json'], fresh), tidings(['migrate', '--json'], fresh)]);
       expect([a.code, b.code]).toEqual([0, 0]);
-      expect([lastJson(a.stdout).applied, lastJson(b.stdout).applied].flat()).toEqual(['0001_init.sql']);
+      expect([lastJson(a.stdout).applied, lastJson(b.stdout).applied].flat().sort()).toEqual(MIGRATIONS);
     } finally {
       await dropDatabase(fresh.DATABASE_URL);
     }

@@ -44,10 +44,13 @@ export interface TestStack {
  * A fresh database (migrated), a fresh queue prefix, a real SMTP server that keeps what it receives,
  * and optionally the HTTP server and the workers, all in this process.
  */
-export async function startStack(options: { http?: boolean; workers?: boolean; smtp?: CaptureServerOptions } = {}): Promise<TestStack> {
+export async function startStack(
+  options: { http?: boolean; workers?: boolean; smtp?: CaptureServerOptions; env?: Record<string, string>; concurrency?: number } = {},
+): Promise<TestStack> {
   const smtp = new CaptureServer({ keep: true, ...options.smtp });
   await smtp.listen();
-  const env = isolatedEnv({ PORT: '0' });
+  // SMTP_URL: the HTTP server's own mail (confirmation emails) goes to the same capture server.
+  const env = isolatedEnv({ PORT: '0', SMTP_URL: smtp.url, ...options.env });
   await ensureDatabase(env.DATABASE_URL);
   let config = loadConfig(env);
   const log = pino({ level: 'silent' });
@@ -64,7 +67,9 @@ export async function startStack(options: { http?: boolean; workers?: boolean; s
     services = createServices(config, log);
     http = await startHttp(services, http.port);
   }
-  const workers = options.workers ? startWorkers(services, createSmtpMailer({ url: smtp.url, poolSize: 5 }), { concurrency: 20 }) : undefined;
+  const workers = options.workers
+    ? await startWorkers(services, createSmtpMailer({ url: env.SMTP_URL ?? smtp.url, poolSize: 5 }), { concurrency: options.concurrency ?? 20 })
+    : undefined;
   return {
     env,
     config,
@@ -120,4 +125,34 @@ export function rawHeaders(raw: Buffer, name: string): string[] {
     .split('\r\n')
     .filter((line) => line.toLowerCase().startsWith(prefix))
     .map((line) => line.slice(prefix.length).trim());
+}
+
+/** A list with `count` confirmed subscribers (n1@example.com … n<count>@example.com) and the sample issue. */
+export async function seedSend(stack: TestStack, slug: string, count: number): Promise<{ listId: number; issueId: number }> {
+  const { pool, config } = stack.services;
+  const { createList } = await import('../src/db/lists');
+  const { upsertSubscribers } = await import('../src/db/subscribers');
+  const { createIssueFromFile } = await import('../src/render/create-issue');
+  const { SAMPLE_ISSUE } = await import('../src/cli/demo');
+  const listId = (await createList(pool, { slug, name: `List ${slug}` })).id;
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ email: `n${i + k + 1}@example.com`, name: `N${i + k + 1}`, attributes: {} }));
+    await upsertSubscribers(pool, listId, batch, 'confirmed');
+  }
+  const issueId = (await createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl })).issue.id;
+  return { listId, issueId };
+}
+
+/** Delivery counts of a send by status, straight from PostgreSQL. */
+export async function deliveryStates(stack: TestStack, sendId: number): Promise<Record<string, number>> {
+  const { rows } = await stack.services.pool.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM deliveries WHERE send_id = $1 GROUP BY status',
+    [sendId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+export async function sendStatus(stack: TestStack, sendId: number): Promise<{ status: string; statusReason: string | null }> {
+  const { rows } = await stack.services.pool.query('SELECT status, status_reason AS "statusReason" FROM sends WHERE id = $1', [sendId]);
+  return rows[0];
 }

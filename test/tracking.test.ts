@@ -42,6 +42,8 @@ describe('open pixel', () => {
     const body = Buffer.from(await res.arrayBuffer());
     expect(body.length).toBe(43);
     expect(body.equals(PIXEL_GIF)).toBe(true);
+    // Opens are written in batches: write what is buffered before counting.
+    await stack.services.events.flush();
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p2@example.com')!)).toBe(1);
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p1@example.com')!)).toBe(0);
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p3@example.com')!)).toBe(0);

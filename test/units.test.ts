@@ -71,7 +71,7 @@ describe('slots', () => {
   it('splits at markers and fills them by joining', () => {
     const template = splitAtSlots(`Hi ${marker('name')}! <a href="${marker('unsubscribeUrl')}">x</a>${marker('name')}`, SUBSCRIBER_SLOTS);
     expect(template.slots).toEqual(['name', 'unsubscribeUrl', 'name']);
-    expect(fillSlots(template, { name: 'Ada', unsubscribeUrl: 'https://u', openPixelUrl: '' })).toBe('Hi Ada! <a href="https://u">x</a>Ada');
+    expect(fillSlots(template, { name: 'Ada', unsubscribeUrl: 'https://u', openPixelUrl: '', clickBase: '' })).toBe('Hi Ada! <a href="https://u">x</a>Ada');
     expect(fillMarkers(`${marker('listName')} ${marker('name')}`, { listName: 'L' })).toBe(`L ${marker('name')}`);
   });
 });
@@ -115,10 +115,18 @@ describe('message template', () => {
 });
 
 describe('SMTP errors', () => {
-  it('treats 5xx as permanent and 4xx or connection errors as temporary', () => {
-    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 no such user' }, 'a@b.c').permanent).toBe(true);
-    expect(classifySmtpError({ responseCode: 451, response: '451 4.3.0 try later' }, 'a@b.c').permanent).toBe(false);
-    expect(classifySmtpError({ code: 'ECONNECTION', message: 'connection refused' }, 'a@b.c')).toMatchObject({ permanent: false, response: 'ECONNECTION: connection refused' });
+  it('tells recipient refusals, sender-side refusals, throttling and temporary failures apart', () => {
+    const kind = (e: object) => classifySmtpError(e, 'a@b.c').kind;
+    expect(kind({ responseCode: 550, response: '550 5.1.1 no such user' })).toBe('recipient');
+    expect(kind({ responseCode: 553, response: '553 mailbox name not allowed' })).toBe('recipient');
+    expect(kind({ responseCode: 550, response: '550 5.7.1 message rejected by policy' })).toBe('sender');
+    expect(kind({ responseCode: 535, response: '535 authentication failed' })).toBe('sender');
+    expect(kind({ responseCode: 451, response: '451 4.3.0 try later' })).toBe('temporary');
+    expect(kind({ responseCode: 450, response: '450 mailbox busy' })).toBe('temporary');
+    expect(kind({ responseCode: 421, response: '421 4.7.0 too many messages, slow down' })).toBe('throttled');
+    expect(kind({ responseCode: 454, response: '454 4.7.1 relay temporarily unavailable' })).toBe('throttled');
+    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 x' }, 'a@b.c').permanent).toBe(true);
+    expect(classifySmtpError({ code: 'ECONNECTION', message: 'connection refused' }, 'a@b.c')).toMatchObject({ kind: 'temporary', permanent: false, response: 'ECONNECTION: connection refused' });
   });
 });
 
@@ -182,5 +190,26 @@ describe('base64 template', () => {
       // Padding only at the very end: every line but the last holds whole groups.
       expect(encoded.replace(/\r\n/g, '').slice(0, -4)).not.toContain('=');
     }
+  });
+});
+
+describe('retry delays and policy streaks', () => {
+  it('backs off exponentially with jitter and a cap', async () => {
+    const { retryDelayMs } = await import('../src/queue/queues');
+    expect(retryDelayMs(1, 2000, () => 0.5)).toBe(2000);
+    expect(retryDelayMs(3, 2000, () => 0.5)).toBe(8000);
+    expect(retryDelayMs(3, 2000, () => 0)).toBe(4000);
+    expect(retryDelayMs(3, 2000, () => 0.999)).toBeLessThan(12000);
+    expect(retryDelayMs(40, 2000, () => 0.5)).toBe(600_000);
+  });
+
+  it('counts 5.7.x refusals after the last success of each send in a batch', async () => {
+    const { policyStreaks } = await import('../workers/deliver');
+    const o = (sendId: number, status: 'sent' | 'failed', failureKind: 'sender' | 'recipient' | null = null) =>
+      ({ id: 0, sendId, status, failureKind, smtpResponse: null, messageId: null, route: null }) as const;
+    expect(policyStreaks([o(1, 'failed', 'sender'), o(1, 'sent'), o(1, 'failed', 'sender'), o(2, 'failed', 'sender'), o(2, 'failed', 'recipient'), o(3, 'failed', 'recipient')])).toEqual([
+      { sendId: 1, reset: true, failures: 1 },
+      { sendId: 2, reset: false, failures: 1 },
+    ]);
   });
 });

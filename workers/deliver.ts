@@ -1,33 +1,33 @@
-import type { Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Services } from '../src/app/services';
 import { claimDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../src/db/deliveries';
-import { finishSendsIfDone } from '../src/db/sends';
-import type { Mailer } from '../src/mail/mailer';
-import { SmtpError } from '../src/mail/mailer';
-import { SendMessageCache } from './send-message-cache';
-import { Batcher } from '../src/util/batcher';
-import { DELIVER_JOB_OPTIONS, type DeliverJobData } from '../src/queue/queues';
+import { markPaused } from '../src/db/send-control';
+import { finishSendsIfDone, updatePolicyStreaks, type PolicyStreakUpdate } from '../src/db/sends';
+import { SmtpError, type Mailer } from '../src/mail/mailer';
+import { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliverJobData } from '../src/queue/queues';
 import { singleLine } from '../src/render/slots';
+import { Batcher } from '../src/util/batcher';
+import { SendMessageCache } from './send-message-cache';
 
 /** Claims and results are written in batches of up to 200, each waiting at most 3 ms to fill. */
 const BATCHING = { maxSize: 200, maxWaitMs: 3 };
+/** How long the whole queue holds back after a throttling reply. */
+const THROTTLE_PAUSE_MS = 5_000;
 
-export class TemporaryDeliveryError extends Error {
-  constructor(readonly deliveryId: number, readonly reason: string) {
-    super(`delivery ${deliveryId} will be retried: ${reason}`);
-    this.name = 'TemporaryDeliveryError';
-  }
-}
+type Outcome = DeliveryResult & { sendId: number };
 
 /**
  * Sends one delivery per job: claim it (batched with the other jobs in flight), build the message from the
- * send's prebuilt template, send it raw over the pooled transport, record the outcome (batched again).
- * PostgreSQL is updated before the job completes, so Redis losing the job loses no record.
+ * send's prebuilt template, send it raw, record the outcome (batched again). PostgreSQL is updated before
+ * the job completes, so Redis losing the job loses no record; a crash between sending and recording costs at
+ * most the messages in flight, sent again once their claim lock expires.
  */
 export class DeliverProcessor {
   private readonly claims: Batcher<number, ClaimedDelivery | undefined>;
-  private readonly results: Batcher<DeliveryResult & { sendId: number }, undefined>;
+  private readonly results: Batcher<Outcome, undefined>;
   private readonly messages: SendMessageCache;
+  /** Set once the BullMQ worker exists: lets a throttling reply slow the whole queue down. */
+  worker?: Worker<DeliverJobData>;
 
   constructor(
     private readonly services: Services,
@@ -35,23 +35,18 @@ export class DeliverProcessor {
   ) {
     this.messages = new SendMessageCache(services);
     this.claims = new Batcher(async (ids) => {
-      const claimed = new Map((await claimDeliveries(services.pool, ids)).map((d) => [d.id, d]));
+      const claimed = new Map((await claimDeliveries(services.pool, ids, services.config.deliveryLockSeconds)).map((d) => [d.id, d]));
       return ids.map((id) => claimed.get(id));
     }, BATCHING);
-    this.results = new Batcher(async (results) => {
-      await recordDeliveryResults(services.pool, results);
-      const sendIds = [...new Set(results.map((r) => r.sendId))];
-      const finished = await finishSendsIfDone(services.pool, sendIds);
-      for (const sendId of finished) services.log.info({ event: 'send.finished', sendId }, 'send finished');
-      return results.map(() => undefined);
-    }, BATCHING);
+    this.results = new Batcher((outcomes) => this.record(outcomes), BATCHING);
   }
 
-  readonly process = async (job: Job<DeliverJobData>): Promise<string> => {
+  readonly process = async (job: Job<DeliverJobData>, token?: string): Promise<string> => {
     const delivery = await this.claims.add(job.data.deliveryId);
     if (!delivery) return 'skipped';
+    const log = this.services.log.child({ deliveryId: delivery.id, sendId: delivery.sendId });
     if (delivery.status === 'suppressed') {
-      this.services.log.info({ event: 'delivery.suppressed', deliveryId: delivery.id, sendId: delivery.sendId }, 'subscriber left before sending');
+      log.info({ event: 'delivery.suppressed' }, 'subscriber left or is blocked: not sent');
       await finishSendsIfDone(this.services.pool, [delivery.sendId]);
       return 'suppressed';
     }
@@ -62,25 +57,75 @@ export class DeliverProcessor {
       name: singleLine(delivery.name) || message.defaultName,
       unsubscribeUrl: this.services.links.unsubscribe(delivery.subscriberId, message.listId, delivery.id),
       openPixelUrl: this.services.links.openPixel(delivery.id),
+      clickBase: message.tracking ? this.services.links.clickBase(delivery.id) : '',
     });
     const messageId = message.template.messageId(delivery.id);
+    const base = { id: delivery.id, sendId: delivery.sendId, messageId };
+    let failure: SmtpError;
     try {
-      const result = await this.mailer.send({ from: message.envelopeFrom, to: delivery.email }, raw);
-      await this.results.add({ id: delivery.id, sendId: delivery.sendId, status: 'sent', smtpResponse: result.response, messageId });
+      const result = await this.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, raw);
+      await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });
       return 'sent';
     } catch (err) {
-      const smtp = err instanceof SmtpError ? err : undefined;
-      const response = smtp?.response ?? (err as Error).message;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? DELIVER_JOB_OPTIONS.attempts ?? 1);
-      const status = smtp?.permanent || lastAttempt ? 'failed' : 'retrying';
-      await this.results.add({ id: delivery.id, sendId: delivery.sendId, status, smtpResponse: response, messageId });
-      const log = { deliveryId: delivery.id, sendId: delivery.sendId, attempt: job.attemptsMade + 1, response };
-      if (status === 'failed') {
-        this.services.log.warn({ event: 'delivery.failed', ...log }, 'delivery failed');
-        return 'failed';
-      }
-      this.services.log.info({ event: 'delivery.retrying', ...log }, 'delivery will be retried');
-      throw new TemporaryDeliveryError(delivery.id, response);
+      failure = err instanceof SmtpError ? err : new SmtpError('temporary', undefined, (err as Error).message, 'unknown', delivery.email, err);
     }
+
+    const context = { attempt: delivery.attempts, response: failure.response, route: failure.route, kind: failure.kind };
+    if (failure.kind === 'throttled') {
+      // The server asks us to slow down: hold the whole queue back and put this delivery back as it was,
+      // without spending one of its attempts.
+      await this.results.add({ ...base, status: 'queued', smtpResponse: failure.response, failureKind: null, route: failure.route });
+      log.warn({ event: 'delivery.throttled', ...context }, 'SMTP server asks to slow down');
+      if (this.worker) {
+        await this.worker.rateLimit(THROTTLE_PAUSE_MS);
+        throw Worker.RateLimitError();
+      }
+      return this.retryLater(job, token, THROTTLE_PAUSE_MS);
+    }
+    if (failure.permanent || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
+      const failureKind = failure.kind === 'recipient' ? 'recipient' : failure.kind === 'sender' ? 'sender' : 'exhausted';
+      await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route });
+      log.warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
+      return 'failed';
+    }
+    await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route });
+    const delay = retryDelayMs(delivery.attempts, this.services.config.retryBaseSeconds * 1000);
+    log.info({ event: 'delivery.retrying', ...context, delayMs: delay }, 'delivery will be retried');
+    return this.retryLater(job, token, delay);
   };
+
+  /** Puts the job back in Redis to run again after `delayMs` (the attempt is counted on the delivery row). */
+  private async retryLater(job: Job<DeliverJobData>, token: string | undefined, delayMs: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  private async record(outcomes: Outcome[]): Promise<undefined[]> {
+    const { pool, config, log } = this.services;
+    await recordDeliveryResults(pool, outcomes);
+    const overLimit = await updatePolicyStreaks(pool, policyStreaks(outcomes), config.policyFailureLimit);
+    for (const sendId of overLimit) {
+      const reason = `paused: ${config.policyFailureLimit} or more 5.7.x refusals in a row (policy or authentication): check the sender's domain, DKIM and SMTP credentials, then resume`;
+      if (await markPaused(pool, sendId, reason)) log.error({ event: 'send.paused', sendId, reason }, 'send paused by policy refusals');
+    }
+    const finished = await finishSendsIfDone(pool, [...new Set(outcomes.map((o) => o.sendId))]);
+    for (const sendId of finished) log.info({ event: 'send.finished', sendId }, 'send finished');
+    return outcomes.map(() => undefined);
+  }
+}
+
+/** Per send in a batch: did a message go out after the last 5.7.x refusal, and how many refusals follow it. */
+export function policyStreaks(outcomes: readonly Outcome[]): PolicyStreakUpdate[] {
+  const bySend = new Map<number, PolicyStreakUpdate>();
+  for (const outcome of outcomes) {
+    let update = bySend.get(outcome.sendId);
+    if (!update) bySend.set(outcome.sendId, (update = { sendId: outcome.sendId, reset: false, failures: 0 }));
+    if (outcome.status === 'sent') {
+      update.reset = true;
+      update.failures = 0;
+    } else if (outcome.failureKind === 'sender') {
+      update.failures++;
+    }
+  }
+  return [...bySend.values()].filter((u) => u.reset || u.failures > 0);
 }

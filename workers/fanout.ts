@@ -1,27 +1,31 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { Services } from '../src/app/services';
 import { countRecipients, createDeliveryPage } from '../src/db/deliveries';
 import { inTransaction } from '../src/db/pool';
 import { finishSendsIfDone, getSend, setFanoutCursor, transitionSend } from '../src/db/sends';
 import { enqueueDeliveries, type FanoutJobData } from '../src/queue/queues';
 
-export const FANOUT_PAGE_SIZE = 2_000;
+export const FANOUT_PAGE_SIZE = 5_000;
 
 /**
  * The fan-out job of a send: walks the list's recipients in keyset pages, creates their deliveries and
- * queues one deliver job each. The cursor is saved after each page is queued, so a fan-out that dies is
- * resumed from its last page by the job's retry; a page done twice creates and queues nothing twice.
+ * queues one deliver job each. The cursor is saved after each page is queued, so a fan-out that dies, or is
+ * paused, continues from its last page; a page done twice creates and queues nothing twice.
  */
 export function createFanoutProcessor(services: Services) {
-  return async function fanout(job: Job<FanoutJobData>): Promise<{ queued: number }> {
+  return async function fanout(job: Job<FanoutJobData>, token?: string): Promise<{ queued: number }> {
     const { pool, queues } = services;
     const log = services.log.child({ sendId: job.data.sendId });
     let send = await getSend(pool, job.data.sendId);
-    if (send.status === 'queued') {
+    if (send.status === 'scheduled' && send.scheduledAt && send.scheduledAt.getTime() > Date.now() + 1000) {
+      // Too early (e.g. re-added by the reconciler without its delay): wait until the scheduled time.
+      await job.moveToDelayed(send.scheduledAt.getTime(), token);
+      throw new DelayedError();
+    }
+    if (send.status === 'scheduled' || send.status === 'queued') {
       const total = await countRecipients(pool, send.listId);
       await pool.query('UPDATE sends SET total = $2 WHERE id = $1', [send.id, total]);
-      await transitionSend(pool, send.id, ['queued'], 'fanning_out');
-      log.info({ event: 'send.started', total }, 'send started');
+      if (await transitionSend(pool, send.id, ['scheduled', 'queued'], 'fanning_out')) log.info({ event: 'send.started', total }, 'send started');
       send = await getSend(pool, send.id);
     }
     if (send.status !== 'fanning_out') {
@@ -29,19 +33,37 @@ export function createFanoutProcessor(services: Services) {
       return { queued: 0 };
     }
 
+    // Pages are pipelined: while one page's jobs go to Redis, the next page's deliveries are created in
+    // PostgreSQL. The cursor only moves past a page once its jobs are queued.
     let cursor = send.fanoutCursor;
     let queued = 0;
+    let inFlight: { done: Promise<void>; cursor: number; count: number } | undefined;
+    const settle = async () => {
+      if (!inFlight) return;
+      await inFlight.done;
+      queued += inFlight.count;
+      await setFanoutCursor(pool, send.id, inFlight.cursor, 0);
+      inFlight = undefined;
+    };
     for (;;) {
       const page = await inTransaction(pool, (client) => createDeliveryPage(client, send.id, send.listId, cursor, FANOUT_PAGE_SIZE));
+      await settle();
       if (page.lastSubscriberId === null) break;
-      await enqueueDeliveries(queues, page.queuedDeliveryIds);
-      queued += page.queuedDeliveryIds.length;
+      // Paused or cancelled meanwhile: stop here; resume continues from the cursor.
+      const { rows } = await pool.query<{ status: string }>('SELECT status FROM sends WHERE id = $1', [send.id]);
+      if (rows[0].status !== 'fanning_out') {
+        log.info({ event: 'fanout.stopped', status: rows[0].status, cursor }, 'fan-out stopped');
+        return { queued };
+      }
+      inFlight = { done: enqueueDeliveries(queues, page.queuedDeliveryIds), cursor: page.lastSubscriberId, count: page.queuedDeliveryIds.length };
       cursor = page.lastSubscriberId;
-      await setFanoutCursor(pool, send.id, cursor, 0);
       await job.updateProgress({ queued });
     }
     // The true total is the number of deliveries, whatever changed on the list during the fan-out.
-    await pool.query('UPDATE sends SET total = (SELECT count(*) FROM deliveries WHERE send_id = $1) WHERE id = $1', [send.id]);
+    await pool.query(
+      `UPDATE sends SET total = (SELECT count(*) FROM deliveries WHERE send_id = $1), fanned_out_at = now() WHERE id = $1`,
+      [send.id],
+    );
     await transitionSend(pool, send.id, ['fanning_out'], 'sending');
     // An empty list, or one whose deliveries all finished during the fan-out, is done now.
     const finished = await finishSendsIfDone(pool, [send.id]);

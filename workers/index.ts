@@ -1,7 +1,10 @@
 import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Services } from '../src/app/services';
+import { TidingsError } from '../src/errors';
 import type { Mailer } from '../src/mail/mailer';
 import { createRedis, DELIVER_QUEUE, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
+import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { createFanoutProcessor } from './fanout';
 
@@ -11,11 +14,34 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts the fan-out and deliver workers of this process. Each worker has its own Redis connection
- * (BullMQ blocks on it); the SMTP transport is one pool shared by all deliver jobs of the process.
+ * Refuses to run against a Redis that may evict keys: an evicted job is a delivery nobody sends until the
+ * reconciler notices. Managed Redis services that forbid CONFIG are let through with a warning.
  */
-export function startWorkers(services: Services, mailer: Mailer, options: { concurrency: number }): RunningWorkers {
+export async function checkRedisEvictionPolicy(redis: Redis, services: Pick<Services, 'log'>): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch (err) {
+    services.log.warn({ event: 'worker.redis_policy_unknown', err }, 'cannot read Redis maxmemory-policy (CONFIG not allowed); make sure it is noeviction');
+    return;
+  }
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new TidingsError(
+      'CONFIG_INVALID',
+      `Redis maxmemory-policy is '${policy}': set it to 'noeviction' (redis.conf or CONFIG SET maxmemory-policy noeviction), or queued emails could be evicted`,
+      { policy },
+    );
+  }
+}
+
+/**
+ * Starts the fan-out and deliver workers of this process and its reconciler. Each worker has its own Redis
+ * connection (BullMQ blocks on it); the SMTP transport is one pool per route shared by all deliver jobs.
+ */
+export async function startWorkers(services: Services, mailer: Mailer, options: { concurrency: number }): Promise<RunningWorkers> {
   const { config, log } = services;
+  await checkRedisEvictionPolicy(services.redis, services);
   const fanoutConnection = createRedis(config.redisUrl);
   const deliverConnection = createRedis(config.redisUrl);
   const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor(services), {
@@ -28,18 +54,36 @@ export function startWorkers(services: Services, mailer: Mailer, options: { conc
     connection: deliverConnection,
     prefix: config.queuePrefix,
     concurrency: options.concurrency,
+    // SEND_RATE is enforced by BullMQ in Redis, so it holds across every worker process and machine.
+    ...(config.sendRate ? { limiter: { max: config.sendRate, duration: 1000 } } : {}),
+    // A job whose worker died is handed to another worker after this long; its claim lock in PostgreSQL
+    // (DELIVERY_LOCK_SECONDS) decides when the delivery may really be sent again.
+    lockDuration: Math.min(30_000, config.deliveryLockSeconds * 1000),
+    // PostgreSQL keeps the record of every delivery: Redis keeps no finished job.
+    removeOnComplete: { count: 0 },
+    removeOnFail: { count: 0 },
   });
-  for (const worker of [fanout, deliver]) {
+  deliverProcessor.worker = deliver;
+  for (const worker of [fanout, deliver] as Worker[]) {
     worker.on('error', (err) => log.error({ event: 'worker.error', queue: worker.name, err }, 'worker error'));
     worker.on('failed', (job, err) => {
-      if (err.name !== 'TemporaryDeliveryError') log.error({ event: 'job.failed', queue: worker.name, jobId: job?.id, err }, 'job failed');
+      if (err.name !== 'DelayedError' && err.name !== 'RateLimitError') log.error({ event: 'job.failed', queue: worker.name, jobId: job?.id, err }, 'job failed');
     });
   }
-  log.info({ event: 'worker.started', concurrency: options.concurrency, prefix: config.queuePrefix }, 'workers started');
+
+  // On start and then periodically: make Redis hold the work PostgreSQL says is left.
+  const runReconcile = () =>
+    reconcile(services).catch((err) => log.error({ event: 'reconcile.failed', err }, 'could not reconcile the queue with PostgreSQL'));
+  await runReconcile();
+  const timer = setInterval(runReconcile, config.reconcileIntervalSeconds * 1000);
+  timer.unref();
+
+  log.info({ event: 'worker.started', concurrency: options.concurrency, prefix: config.queuePrefix, sendRate: config.sendRate }, 'workers started');
   let closing: Promise<void> | undefined;
   return {
     close() {
       closing ??= (async () => {
+        clearInterval(timer);
         await Promise.all([fanout.close(), deliver.close()]);
         await mailer.close();
         fanoutConnection.disconnect();

@@ -1,15 +1,26 @@
 import type { Services } from '../src/app/services';
 import { getIssue } from '../src/db/issues';
+import { ensureIssueLinks } from '../src/db/issue-links';
+import { getListTracking } from '../src/db/list-settings';
 import { getListById } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
+import { dkimSignerFor, type DkimSigner } from '../src/mail/dkim';
 import { MessageTemplate } from '../src/mail/message-template';
 import { fillMarkers } from '../src/render/slots';
+import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
+
+// Re-exported: other modules import it from the send path.
+export { dkimSignerFor };
 
 export interface SendMessage {
   template: MessageTemplate;
   listId: number;
   defaultName: string;
   envelopeFrom: string;
+  /** The envelope sender of one delivery: VERP (`bounce+<token>@BOUNCE_DOMAIN`) when configured. */
+  envelopeFor(deliveryId: number): string;
+  /** Whether the messages carry the open pixel and tracked links (the list's setting when the send began). */
+  tracking: boolean;
 }
 
 /**
@@ -18,8 +29,11 @@ export interface SendMessage {
  */
 export class SendMessageCache {
   private readonly entries = new Map<number, Promise<SendMessage>>();
+  private readonly dkim: DkimSigner | undefined;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services) {
+    this.dkim = dkimSignerFor(services.config);
+  }
 
   get(sendId: number): Promise<SendMessage> {
     let entry = this.entries.get(sendId);
@@ -35,8 +49,13 @@ export class SendMessageCache {
   private async load(sendId: number): Promise<SendMessage> {
     const { pool, config, links } = this.services;
     const send = await getSend(pool, sendId);
-    const [issue, list] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId)]);
+    const [issue, list, tracking] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId), getListTracking(pool, send.listId)]);
     const sendValues = { listName: list.name, webVersionUrl: links.webVersion(issue.slug) };
+    // Tracking on: every http(s) link goes through /c/<token>/<linkId>, numbered once per issue.
+    // Off: no pixel, and the links stay as written.
+    const html = tracking
+      ? rewriteLinks(issue.html, await ensureIssueLinks(pool, issue.id, extractLinks(issue.html)))
+      : removeOpenPixel(issue.html);
     const template = new MessageTemplate({
       sendId,
       listId: list.id,
@@ -45,9 +64,20 @@ export class SendMessageCache {
       subject: issue.subject,
       list: { name: list.name, slug: list.slug },
       sendingDomain: config.sendingDomain,
-      html: fillMarkers(issue.html, sendValues),
+      html: fillMarkers(html, sendValues),
       text: fillMarkers(issue.text, sendValues),
+      unsubscribeMailto: config.listUnsubscribeMailto,
+      dkim: this.dkim,
     });
-    return { template, listId: list.id, defaultName: issue.defaultName, envelopeFrom: config.mailFrom.address };
+    const envelopeFrom = config.mailFrom.address;
+    const bounceDomain = config.bounceDomain;
+    return {
+      template,
+      listId: list.id,
+      defaultName: issue.defaultName,
+      envelopeFrom,
+      envelopeFor: bounceDomain ? (deliveryId) => links.bounceAddress(deliveryId, bounceDomain) : () => envelopeFrom,
+      tracking,
+    };
   }
 }

@@ -4,7 +4,7 @@ import type { Services } from './services';
 import type { Config } from '../config';
 import { createApp } from '../http/app';
 import type { Logger } from '../log';
-import { CaptureServer } from '../mail/capture-server';
+import { startCaptureProcess, type CaptureProcess } from '../mail/capture-process';
 import { createSmtpMailer, type Mailer } from '../mail/mailer';
 
 export interface HttpServer {
@@ -34,8 +34,8 @@ export async function startHttp(services: Services, port: number): Promise<HttpS
 
 export interface MailerSetup {
   mailer: Mailer;
-  /** The embedded capture server, when SMTP_URL is unset. */
-  capture?: CaptureServer;
+  /** The embedded capture server (a child process), when SMTP_URL is unset. */
+  capture?: CaptureProcess;
   description: string;
 }
 
@@ -49,8 +49,7 @@ export async function createMailer(config: Config, log: Logger): Promise<MailerS
     safe.password = safe.password ? '***' : '';
     return { mailer: createSmtpMailer({ url: config.smtpUrl, poolSize: config.smtpPoolSize }), description: safe.toString() };
   }
-  const capture = new CaptureServer({ outboxDir: path.resolve(config.outboxDir) });
-  await capture.listen();
+  const capture = await startCaptureProcess(config.outboxDir);
   log.info({ event: 'capture.listening', port: capture.port, outbox: config.outboxDir }, 'SMTP_URL is unset: capturing mail locally');
   const smtp = createSmtpMailer({ url: capture.url, poolSize: config.smtpPoolSize });
   return {

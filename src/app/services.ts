@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import { EventBuffer } from '../db/event-buffer';
 import { createPool, type Pool } from '../db/pool';
 import type { Logger } from '../log';
 import { createQueues, createRedis, type Queues } from '../queue/queues';
 import { Links } from '../security/links';
 import { TokenCodec } from '../security/tokens';
+import { LazyMailer } from './reader-mailer';
 
 /**
  * Everything an entry point needs, built from one config in one place. Nothing connects at import time;
@@ -17,6 +19,10 @@ export interface Services {
   redis: Redis;
   queues: Queues;
   links: Links;
+  /** Opens and clicks, written in batches; flushed by close(). */
+  events: EventBuffer;
+  /** The HTTP server's mailer (confirmation emails), connected on first use. */
+  readerMail: LazyMailer;
   close(): Promise<void>;
 }
 
@@ -25,6 +31,8 @@ export function createServices(config: Config, log: Logger): Services {
   const redis = createRedis(config.redisUrl);
   const queues = createQueues(redis, config.queuePrefix);
   const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
+  const events = new EventBuffer(pool, log);
+  const readerMail = new LazyMailer(config, log);
   let closed = false;
   return {
     config,
@@ -33,9 +41,13 @@ export function createServices(config: Config, log: Logger): Services {
     redis,
     queues,
     links,
+    events,
+    readerMail,
     async close() {
       if (closed) return;
       closed = true;
+      await events.close();
+      await readerMail.close();
       await queues.close().catch(() => {});
       await redis.quit().catch(() => redis.disconnect());
       await pool.end().catch(() => {});

@@ -55,7 +55,7 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
 
   const { mailer, capture, description } = await createMailer(config, ctx.log);
   const http = await startHttp(services, config.port);
-  const workers = startWorkers(services, mailer, { concurrency: config.workerConcurrency });
+  const workers = await startWorkers(services, mailer, { concurrency: config.workerConcurrency });
   say(`sending through ${description}`);
 
   const started = Date.now();

@@ -14,11 +14,26 @@ const migrateCommand = lazy(run, (m) => m.migrateCommand);
 const serveCommand = lazy(run, (m) => m.serveCommand);
 const workerCommand = lazy(run, (m) => m.workerCommand);
 const demoCommand = lazy(() => import('./demo'), (m) => m.demoCommand);
+const captureCommand = lazy(() => import('./commands/capture'), (m) => m.captureCommand);
 const listCreateCommand = lazy(data, (m) => m.listCreateCommand);
 const importCommand = lazy(data, (m) => m.importCommand);
+const exportCommand = lazy(data, (m) => m.exportCommand);
+const ops = () => import('./commands/ops');
+const statsCommand = lazy(ops, (m) => m.statsCommand);
+const bouncesIngestCommand = lazy(ops, (m) => m.bouncesIngestCommand);
+const suppressionsListCommand = lazy(ops, (m) => m.suppressionsListCommand);
+const suppressionsAddCommand = lazy(ops, (m) => m.suppressionsAddCommand);
+const suppressionsRemoveCommand = lazy(ops, (m) => m.suppressionsRemoveCommand);
 const issueCreateCommand = lazy(data, (m) => m.issueCreateCommand);
 const sendCommand = lazy(send, (m) => m.sendCommand);
 const statusCommand = lazy(send, (m) => m.statusCommand);
+const dkimKeygenCommand = lazy(() => import('./commands/dkim'), (m) => m.dkimKeygenCommand);
+const listTrackingCommand = lazy(() => import('./commands/tracking'), (m) => m.listTrackingCommand);
+const issueTools = () => import('./commands/issue-tools');
+const issueCheckCommand = lazy(issueTools, (m) => m.issueCheckCommand);
+const previewCommand = lazy(issueTools, (m) => m.previewCommand);
+const testSendCommand = lazy(issueTools, (m) => m.testSendCommand);
+const controlCommand = lazy(send, (m) => m.controlCommand);
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
@@ -35,6 +50,13 @@ program
   .option('--concurrency <n>', 'deliver jobs in flight per process (default WORKER_CONCURRENCY)')
   .action(workerCommand);
 program
+  .command('capture')
+  .description('run a local SMTP server that files every message it receives under outbox/<send-id>/<n>.eml')
+  .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '2525')
+  .option('--outbox <dir>', 'where to file messages (default OUTBOX_DIR)')
+  .addOption(json())
+  .action(captureCommand);
+program
   .command('demo')
   .description('send the sample issue to a generated list of 1,000 through a local capture server')
   .option('--serve', 'keep the HTTP server up afterwards so the printed links can be clicked')
@@ -50,26 +72,111 @@ list
   .option('--double-opt-in', 'new subscribers must confirm by email')
   .addOption(json())
   .action(listCreateCommand);
+list
+  .command('tracking <slug> <on|off>')
+  .description('switch the open pixel and tracked links of a list on or off')
+  .addOption(json())
+  .action(listTrackingCommand);
 
 program
   .command('import <list> <file.csv>')
   .description('import subscribers from a CSV (columns: email, name, any others become attributes)')
   .addOption(new Option('--status <status>', 'subscription status to give new subscribers').choices(['confirmed', 'unconfirmed']).default('confirmed'))
+  .option('--resume <import-id>', 'continue an interrupted import of the same file after its last committed line')
   .addOption(json())
   .action(importCommand);
 
+program
+  .command('export <list>')
+  .description('stream a list out as CSV (email, name, status, subscribed_at, attributes) or JSON lines')
+  .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+  .addOption(new Option('--status <status>', 'only subscriptions with this status').choices(['confirmed', 'unconfirmed', 'unsubscribed']))
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .action(exportCommand);
+
+program
+  .command('stats <send-id>')
+  .description('statistics of a send: deliveries, bounces, complaints, unsubscribes, opens, clicks per link, over time')
+  .addOption(json())
+  .action(statsCommand);
+
+const bounces = program.command('bounces').description('bounce and complaint reports');
+bounces
+  .command('ingest <path>')
+  .description('apply DSN (RFC 3464) and ARF (RFC 5965) messages from an .eml file or a folder of them')
+  .addOption(json())
+  .action(bouncesIngestCommand);
+
+const suppressions = program.command('suppressions').description('the global suppression list every send honours');
+suppressions
+  .command('list')
+  .description('suppressed addresses, newest first, and recent sender problems (5.7.x)')
+  .addOption(new Option('--reason <reason>', 'only this reason').choices(['hard_bounce', 'soft_bounce', 'complaint', 'manual']))
+  .option('--search <text>', 'addresses containing this text')
+  .option('--limit <n>', 'how many', '100')
+  .addOption(json())
+  .action(suppressionsListCommand);
+suppressions.command('add <email>').description('suppress an address by hand').addOption(json()).action(suppressionsAddCommand);
+suppressions.command('remove <email>').description('remove an address from the suppression list (the subscriber becomes active)').addOption(json()).action(suppressionsRemoveCommand);
+
 const issue = program.command('issue').description('manage issues');
 issue.command('create <content-file>').description('render a content file (YAML) and store it as an issue').addOption(json()).action(issueCreateCommand);
+issue
+  .command('check <content-file>')
+  .description('run the preflight checks on a content file (exit code 1 when it could not be sent)')
+  .option('--templates <dir>', 'a templates folder other than templates/')
+  .addOption(json())
+  .action(issueCheckCommand);
+
+program
+  .command('preview <issue>')
+  .description('write the HTML, text, .eml and 375/700 px screenshots of one personalised message (issue id, slug or content file)')
+  .option('--out <dir>', 'where to write the files', 'preview')
+  .option('--list <slug>', 'the list named in the footer')
+  .option('--name <name>', 'the subscriber name to greet (default: the issue\'s default_name)')
+  .option('--chromium <path>', 'the Chromium executable (default: /usr/bin/chromium)')
+  .addOption(json())
+  .action(previewCommand);
 
 program
   .command('send <issue>')
-  .description('send an issue (id or slug) to a list')
-  .requiredOption('--list <slug>', 'the list to send to')
+  .description('send an issue (id or slug) to a list, or one test message with --test')
+  .option('--list <slug>', 'the list to send to (required unless --test)')
+  .option('--test <email>', 'send one personalised test message to this address only (no send is created)')
   .option('--wait', 'wait for the send to finish, with a progress bar')
+  .option('--at <time>', 'start at this ISO 8601 time (e.g. 2026-12-01T08:00:00Z); a past time starts now')
   .addOption(json())
-  .action(sendCommand);
+  .action((issueRef: string, opts: { list?: string; test?: string }, cmd: Command) => {
+    if (opts.test) return testSendCommand(issueRef, opts);
+    if (!opts.list) cmd.error("error: required option '--list <slug>' not specified (or --test <email> for one test message)");
+    return sendCommand(issueRef, opts);
+  });
+
+for (const [action, description] of [
+  ['pause', 'pause a send: no new message starts until it is resumed'],
+  ['resume', 'resume a paused send, or queue a running send\'s remaining deliveries again from PostgreSQL (after Redis lost them)'],
+  ['cancel', 'cancel a send: deliveries not yet sent become cancelled'],
+  ['retry', 'queue again the deliveries that failed for a temporary or sender-side reason'],
+] as const) {
+  program
+    .command(`${action} <send-id>`)
+    .description(description)
+    .addOption(json())
+    .action((sendId: string, opts: { json?: boolean }) => controlCommand(action, sendId, opts));
+}
 
 program.command('status <send-id>').description('counts of a send\'s deliveries by status').addOption(json()).action(statusCommand);
+
+const dkim = program.command('dkim').description('DKIM signing keys');
+dkim
+  .command('keygen')
+  .description('write a new DKIM key pair and print the DNS TXT record to publish')
+  .requiredOption('--domain <domain>', 'the signing domain (d=)')
+  .requiredOption('--selector <selector>', 'the selector (s=)')
+  .addOption(new Option('--type <type>', 'key type').choices(['rsa', 'ed25519']).default('rsa'))
+  .option('--out <dir>', 'where to write the private key', 'dkim')
+  .addOption(json())
+  .action(dkimKeygenCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,6 @@
 import type { DeliveryStatus } from './sends';
 import type { Pool, PoolClient } from './pool';
 
-/** How long a claimed delivery stays `sending` before another worker may take it over (crash recovery). */
-export const CLAIM_LOCK = '5 minutes';
-
 /** Counts the subscribers a send to this list will reach: confirmed, and the address not blocked. */
 export async function countRecipients(db: Pool | PoolClient, listId: number): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
@@ -76,7 +73,7 @@ export interface ClaimedDelivery {
  * someone who unsubscribed after the fan-out is marked `suppressed` instead of being sent to. Deliveries
  * of a send that is not running (paused, cancelled), already claimed, or finished are not returned.
  */
-export async function claimDeliveries(pool: Pool, ids: number[]): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: number): Promise<ClaimedDelivery[]> {
   const { rows } = await pool.query<ClaimedDelivery>(
     `WITH candidate AS (
        SELECT d.id, coalesce(sub.status = 'confirmed' AND s.status = 'active', false) AS allowed
@@ -92,21 +89,24 @@ export async function claimDeliveries(pool: Pool, ids: number[]): Promise<Claime
      UPDATE deliveries d
      SET status = CASE WHEN c.allowed THEN 'sending' ELSE 'suppressed' END,
          attempts = d.attempts + c.allowed::int,
-         locked_until = CASE WHEN c.allowed THEN now() + $2::interval END,
+         locked_until = CASE WHEN c.allowed THEN now() + make_interval(secs => $2) END,
          updated_at = now()
      FROM candidate c, subscribers s
      WHERE d.id = c.id AND s.id = d.subscriber_id
      RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, s.email, s.name`,
-    [ids, CLAIM_LOCK],
+    [ids, lockSeconds],
   );
   return rows;
 }
 
 export interface DeliveryResult {
   id: number;
-  status: Extract<DeliveryStatus, 'sent' | 'retrying' | 'failed'>;
+  /** `queued` puts back a delivery the server asked us to hold (throttling) without failing it. */
+  status: Extract<DeliveryStatus, 'sent' | 'retrying' | 'failed' | 'queued'>;
   smtpResponse: string | null;
   messageId: string | null;
+  failureKind: 'recipient' | 'sender' | 'exhausted' | null;
+  route: string | null;
 }
 
 /** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
@@ -116,12 +116,24 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
      SET status = r.status,
          smtp_response = r.smtp_response,
          message_id = coalesce(r.message_id, d.message_id),
+         failure_kind = r.failure_kind,
+         -- A delivery put back because the server asked us to slow down did not use up an attempt.
+         attempts = CASE WHEN r.status = 'queued' THEN greatest(d.attempts - 1, 0) ELSE d.attempts END,
+         smtp_route = coalesce(r.route, d.smtp_route),
          sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE d.sent_at END,
          locked_until = NULL,
          updated_at = now()
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS r (id, status, smtp_response, message_id)
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+          AS r (id, status, smtp_response, message_id, failure_kind, route)
      WHERE d.id = r.id AND d.status = 'sending'`,
-    [results.map((r) => r.id), results.map((r) => r.status), results.map((r) => r.smtpResponse), results.map((r) => r.messageId)],
+    [
+      results.map((r) => r.id),
+      results.map((r) => r.status),
+      results.map((r) => r.smtpResponse),
+      results.map((r) => r.messageId),
+      results.map((r) => r.failureKind),
+      results.map((r) => r.route),
+    ],
   );
 }
 

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors';
 import type { Pool, PoolClient } from './pool';
 
-export type SendStatus = 'queued' | 'fanning_out' | 'sending' | 'paused' | 'finished' | 'cancelled' | 'failed';
+export type SendStatus = 'scheduled' | 'queued' | 'fanning_out' | 'sending' | 'paused' | 'finished' | 'cancelled' | 'failed';
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'suppressed' | 'cancelled';
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed', 'cancelled'];
 
@@ -13,18 +13,23 @@ export interface Send {
   statusReason: string | null;
   total: number;
   fanoutCursor: number;
+  scheduledAt: Date | null;
+  fannedOutAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   createdAt: Date;
 }
 
 const SEND_COLUMNS = `id, issue_id AS "issueId", list_id AS "listId", status, status_reason AS "statusReason", total,
-  fanout_cursor AS "fanoutCursor", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
+  fanout_cursor AS "fanoutCursor", scheduled_at AS "scheduledAt", fanned_out_at AS "fannedOutAt", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
 
-export async function createSend(db: Pool | PoolClient, issueId: number, listId: number): Promise<Send> {
+/** A new send: `queued` for its fan-out now, or `scheduled` when `scheduledAt` is in the future. */
+export async function createSend(db: Pool | PoolClient, issueId: number, listId: number, scheduledAt: Date | null = null): Promise<Send> {
   const { rows } = await db.query<Send>(
-    `INSERT INTO sends (issue_id, list_id) VALUES ($1, $2) RETURNING ${SEND_COLUMNS}`,
-    [issueId, listId],
+    `INSERT INTO sends (issue_id, list_id, scheduled_at, status)
+     VALUES ($1, $2, $3, CASE WHEN $3::timestamptz > now() THEN 'scheduled' ELSE 'queued' END)
+     RETURNING ${SEND_COLUMNS}`,
+    [issueId, listId, scheduledAt],
   );
   return rows[0];
 }
@@ -84,4 +89,29 @@ export async function finishSendsIfDone(pool: Pool, sendIds: number[]): Promise<
     [sendIds],
   );
   return rows.map((r) => r.id);
+}
+
+export interface PolicyStreakUpdate {
+  sendId: number;
+  /** True when a message of the send went out after its last 5.7.x refusal in this batch. */
+  reset: boolean;
+  /** 5.7.x refusals to add (after the last success when `reset`). */
+  failures: number;
+}
+
+/**
+ * Tracks 5.7.x refusals in a row per send and returns the sends that reached `limit`: a server refusing
+ * everything for policy or authentication reasons must not burn through the whole list.
+ */
+export async function updatePolicyStreaks(pool: Pool, updates: PolicyStreakUpdate[], limit: number): Promise<number[]> {
+  if (updates.length === 0) return [];
+  const { rows } = await pool.query<{ id: number }>(
+    `UPDATE sends s
+     SET policy_failure_streak = CASE WHEN u.reset THEN u.failures ELSE s.policy_failure_streak + u.failures END
+     FROM unnest($1::bigint[], $2::boolean[], $3::int[]) AS u (send_id, reset, failures)
+     WHERE s.id = u.send_id
+     RETURNING s.id, s.policy_failure_streak >= $4 AS over`,
+    [updates.map((u) => u.sendId), updates.map((u) => u.reset), updates.map((u) => u.failures), limit],
+  );
+  return rows.filter((r) => (r as unknown as { over: boolean }).over).map((r) => r.id);
 }

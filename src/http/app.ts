@@ -1,12 +1,21 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { Services } from '../app/services';
 import { page, paragraph } from './pages';
 import { archiveRoutes } from './routes/archive';
+import { clickRoutes } from './routes/click';
+import { confirmRoutes } from './routes/confirm';
+import { preferencesRoutes } from './routes/preferences';
+import { subscribeRoutes } from './routes/subscribe';
 import { healthRoutes } from './routes/health';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
+import { webhookRoutes } from '../bounces/webhook-routes';
+import { adminRoutes } from './admin';
+import { httpMetrics } from './admin/http-metrics';
+import { apiRouter } from './api';
 import { strings } from './strings';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
@@ -16,14 +25,30 @@ export function createApp(services: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
-    next();
-  });
+  // Security headers on every answer (helmet): pages allow inline styles and images from anywhere (the
+  // web version shows the images); the pixel and images may be loaded by any mail client.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'img-src': ['*', 'data:'], 'style-src': ["'self'", "'unsafe-inline'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null },
+      },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      referrerPolicy: { policy: 'no-referrer' },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
+  app.use(httpMetrics);
   app.use(healthRoutes(services));
   app.use(trackingRoutes(services));
+  app.use(clickRoutes(services));
   app.use(unsubscribeRoutes(services));
+  app.use(subscribeRoutes(services));
+  app.use(confirmRoutes(services));
+  app.use(preferencesRoutes(services));
   app.use(archiveRoutes(services));
+  app.use(webhookRoutes(services));
+  app.use('/api', apiRouter(services));
+  app.use(adminRoutes(services));
   app.use('/img', express.static(path.join(PUBLIC_DIR, 'img'), { maxAge: '1d', fallthrough: true }));
   app.use((_req, res) => {
     res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));

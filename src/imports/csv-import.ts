@@ -1,10 +1,13 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import validator from 'validator';
+import { recordImportBatch } from '../db/imports';
 import { inTransaction, type Pool } from '../db/pool';
 import { upsertSubscribers, type SubscriberInput, type SubscriptionStatus } from '../db/subscribers';
 import { TidingsError } from '../errors';
 import { singleLine } from '../render/slots';
+import { AddressSet } from './address-set';
+import { convertCell, parseColumn, type Column } from './columns';
+import { readCsv } from './csv-reader';
 
 export interface RejectedRow {
   line: number;
@@ -16,13 +19,25 @@ export interface ImportReport {
   imported: number;
   /** Subscribers newly put on the list (existing subscriptions keep their status). */
   subscribed: number;
+  /** Data rows read (the header not counted). */
+  rowsRead: number;
+  /** The first `maxReported` rejected rows, by line; with an import job every one is in import_rejections. */
   rejected: RejectedRow[];
+  rejectedCount: number;
 }
 
 export interface ImportOptions {
   status: SubscriptionStatus;
+  /** Rows per upsert (two statements each). */
   batchSize?: number;
-  onProgress?: (rowsRead: number) => void;
+  onProgress?: (progress: { rowsRead: number; imported: number; rejected: number }) => void;
+  /** An import_jobs row to keep progress, rejections and the checkpoint in. */
+  jobId?: number;
+  /** Lines up to this one already landed in an earlier run of the same job: they are read (for duplicates) but not written. */
+  resumeAfterLine?: number;
+  maxReported?: number;
+  /** Batches written at once, on separate connections (default 2). */
+  writers?: number;
 }
 
 /** Why an address cannot be used, or null when it can. */
@@ -38,83 +53,140 @@ export function emailProblem(email: string): string | null {
 
 /**
  * Streams a CSV into a list: a header row naming `email` (required), `name` (optional) and any other
- * columns, which become attributes. Bad rows are reported with their line number and reason while the
- * valid rows land, in batches of one statement each; running the same file again creates no duplicates.
+ * columns, which become attributes (optionally typed: `age:number`). Bad rows are reported with their line
+ * number and reason while the valid rows land in batches, one transaction each, the next batch being parsed
+ * while the previous one is written. Memory stays flat whatever the file's size, except for the compact set
+ * of addresses seen (duplicates within the file are reported with the line they repeat). Running the same
+ * file again creates no duplicates; with a job, a resumed run skips the lines that already landed.
  */
 export async function importCsv(pool: Pool, listId: number, input: Readable, options: ImportOptions): Promise<ImportReport> {
-  const batchSize = options.batchSize ?? 1000;
-  const parser = input.pipe(
-    parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true, skip_records_with_error: true }),
-  );
-  const report: ImportReport = { imported: 0, subscribed: 0, rejected: [] };
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    report.rejected.push({ line: err.lines ?? 0, reason: `malformed CSV: ${err.message}` });
-  });
-
-  let header: string[] | undefined;
-  let emailColumn = -1;
-  let nameColumn = -1;
-  const seen = new Map<string, number>();
-  let batch: SubscriberInput[] = [];
-  let rowsRead = 0;
-
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    const result = await inTransaction(pool, (client) => upsertSubscribers(client, listId, rows, options.status));
-    report.imported += result.subscriberIds.length;
-    report.subscribed += result.newSubscriptions;
+  const batchSize = options.batchSize ?? 5000;
+  const maxReported = options.maxReported ?? 10_000;
+  const resumeAfter = options.resumeAfterLine ?? 0;
+  const report: ImportReport = { imported: 0, subscribed: 0, rowsRead: 0, rejected: [], rejectedCount: 0 };
+  let pendingRejections: RejectedRow[] = [];
+  const reject = (line: number, reason: string) => {
+    if (line <= resumeAfter) return;
+    report.rejectedCount++;
+    if (report.rejected.length < maxReported) report.rejected.push({ line, reason });
+    if (options.jobId) pendingRejections.push({ line, reason });
   };
 
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (!header) {
-      header = record.map((h) => h.trim().toLowerCase());
-      emailColumn = header.indexOf('email');
-      nameColumn = header.indexOf('name');
-      if (emailColumn < 0) {
-        throw new TidingsError('CSV_INVALID', `line ${info.lines}: the header has no 'email' column (found: ${header.join(', ') || 'nothing'})`, {
-          line: info.lines,
-        });
+  let columns: Column[] | undefined;
+  let emailColumn = -1;
+  let nameColumn = -1;
+  const seen = new AddressSet();
+  let batch: SubscriberInput[] = [];
+  let lastLine = 0;
+  // Batches being written: up to `writers` at once, each on its own connection. Each batch commits only after
+  // the one before it, so the checkpoint line always means "every line up to here has landed".
+  const writers = options.writers ?? 2;
+  let inFlight: Array<Promise<void>> = [];
+  let previousCommit: Promise<void> = Promise.resolve();
+
+  const flush = async () => {
+    const rows = batch;
+    const rejections = pendingRejections;
+    const progress = { rowsRead: report.rowsRead, checkpointLine: lastLine };
+    batch = [];
+    pendingRejections = [];
+    while (inFlight.length >= writers) await Promise.race(inFlight);
+    const before = previousCommit;
+    const write = inTransaction(pool, async (client) => {
+      const result = await upsertSubscribers(client, listId, rows, options.status);
+      await before;
+      if (options.jobId) {
+        await recordImportBatch(client, options.jobId, { ...progress, imported: result.subscriberIds.length, subscribed: result.newSubscriptions, rejections });
       }
-      continue;
-    }
-    rowsRead++;
-    const line = info.lines;
-    if (record.length < header.length) {
-      report.rejected.push({ line, reason: `missing column '${header[record.length]}' (expected ${header.length} columns, found ${record.length})` });
-      continue;
-    }
-    if (record.length > header.length) {
-      report.rejected.push({ line, reason: `too many columns (expected ${header.length}, found ${record.length})` });
-      continue;
-    }
-    const email = record[emailColumn];
-    const problem = emailProblem(email);
-    if (problem) {
-      report.rejected.push({ line, reason: problem });
-      continue;
-    }
-    const key = email.toLowerCase();
-    const firstLine = seen.get(key);
-    if (firstLine !== undefined) {
-      report.rejected.push({ line, reason: `duplicate of line ${firstLine} (${email})` });
-      continue;
-    }
-    seen.set(key, line);
-    const attributes: Record<string, string> = {};
-    header.forEach((column, i) => {
-      if (i !== emailColumn && i !== nameColumn && column) attributes[column] = record[i];
+      return result;
+    }).then((result) => {
+      report.imported += result.subscriberIds.length;
+      report.subscribed += result.newSubscriptions;
+      options.onProgress?.({ rowsRead: progress.rowsRead, imported: report.imported, rejected: report.rejectedCount });
     });
-    batch.push({ email, name: nameColumn >= 0 ? singleLine(record[nameColumn]) : '', attributes });
-    if (batch.length >= batchSize) {
-      await flush();
-      options.onProgress?.(rowsRead);
+    previousCommit = write;
+    const tracked = write.finally(() => {
+      inFlight = inFlight.filter((p) => p !== tracked);
+    });
+    inFlight.push(tracked);
+    // Errors surface when the batches are awaited (next flush or the end); keep them from being unhandled.
+    tracked.catch(() => {});
+  };
+
+  try {
+    for await (const chunk of readCsv(input)) {
+      for (const row of chunk) {
+        if (row.error !== undefined) {
+          if (columns) report.rowsRead++;
+          reject(row.line, row.error);
+          continue;
+        }
+        const record = row.fields;
+        if (!columns) {
+          columns = record.map((h) => parseColumn(h, row.line));
+          emailColumn = columns.findIndex((c) => c.name === 'email');
+          nameColumn = columns.findIndex((c) => c.name === 'name');
+          if (emailColumn < 0) {
+            throw new TidingsError('CSV_INVALID', `line ${row.line}: the header has no 'email' column (found: ${columns.map((c) => c.name).join(', ') || 'nothing'})`, {
+              line: row.line,
+            });
+          }
+          continue;
+        }
+        report.rowsRead++;
+        const line = row.line;
+        lastLine = line;
+        if (record.length !== columns.length) {
+          reject(
+            line,
+            record.length < columns.length
+              ? `missing column '${columns[record.length].name}' (expected ${columns.length} columns, found ${record.length})`
+              : `too many columns (expected ${columns.length}, found ${record.length})`,
+          );
+          continue;
+        }
+        const email = record[emailColumn];
+        const problem = emailProblem(email);
+        if (problem) {
+          reject(line, problem);
+          continue;
+        }
+        const firstLine = seen.addOrGetLine(email, line);
+        if (firstLine) {
+          reject(line, `duplicate of line ${firstLine} (${email})`);
+          continue;
+        }
+        if (line <= resumeAfter) continue;
+        const attributes: Record<string, unknown> = {};
+        let typeError: string | undefined;
+        for (let i = 0; i < columns.length; i++) {
+          if (i === emailColumn || i === nameColumn || !columns[i].name) continue;
+          const cell = columns[i].type === 'text' ? { value: record[i] } : convertCell(columns[i], record[i]);
+          if (cell.error) {
+            typeError = cell.error;
+            break;
+          }
+          // An `attributes:json` column (what `tidings export` writes) is merged, not nested.
+          if (columns[i].name === 'attributes' && cell.value && typeof cell.value === 'object' && !Array.isArray(cell.value)) Object.assign(attributes, cell.value);
+          else if (cell.value !== undefined) attributes[columns[i].name] = cell.value;
+        }
+        if (typeError) {
+          reject(line, typeError);
+          continue;
+        }
+        batch.push({ email, name: nameColumn >= 0 ? singleLine(record[nameColumn]) : '', attributes });
+        if (batch.length >= batchSize) await flush();
+      }
     }
+  } catch (err) {
+    // Let the batches already sent finish (their checkpoints stay exact) before reporting the failure.
+    await Promise.allSettled(inFlight);
+    throw err;
   }
-  await flush();
-  options.onProgress?.(rowsRead);
-  if (!header) throw new TidingsError('CSV_INVALID', 'the file is empty: expected a header row with an email column', {});
+  if (!columns) throw new TidingsError('CSV_INVALID', 'the file is empty: expected a header row with an email column', {});
+  if (batch.length || pendingRejections.length || options.jobId) await flush();
+  await Promise.all(inFlight);
+  await previousCommit;
   report.rejected.sort((a, b) => a.line - b.line);
   return report;
 }

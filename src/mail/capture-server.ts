@@ -21,6 +21,8 @@ export interface CaptureServerOptions {
    * Lets tests play a server that refuses or defers some recipients.
    */
   reply?: (message: CapturedMessage) => { code: number; message: string } | undefined;
+  /** Milliseconds to wait before answering each message: a slow server, for tests of pausing and crashing. */
+  latencyMs?: number;
   port?: number;
 }
 
@@ -42,6 +44,8 @@ export class CaptureServer {
       logger: false,
       size: 50 * 1024 * 1024,
       maxClients: 200,
+      // On close, wait this long for clients to say QUIT before cutting them off.
+      closeTimeout: 2000,
       onData: (stream, session, callback) => this.receive(stream, session, callback),
     });
     this.server.on('error', () => {});
@@ -80,23 +84,31 @@ export class CaptureServer {
         to: session.envelope.rcptTo.map((r) => r.address),
         raw: Buffer.concat(chunks),
       };
-      const rejection = this.options.reply?.(message);
-      if (rejection) {
-        const err = new Error(rejection.message) as Error & { responseCode: number };
-        err.responseCode = rejection.code;
-        callback(err);
+      if (this.options.latencyMs) {
+        setTimeout(() => this.answer(message, callback), this.options.latencyMs);
         return;
       }
-      this.store(message).then(
-        () => {
-          this.accepted++;
-          if (this.options.keep) this.messages.push(message);
-          for (const listener of this.listeners) listener(message);
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
+      this.answer(message, callback);
     });
+  }
+
+  private answer(message: CapturedMessage, callback: (err?: Error | null) => void): void {
+    const rejection = this.options.reply?.(message);
+    if (rejection) {
+      const err = new Error(rejection.message) as Error & { responseCode: number };
+      err.responseCode = rejection.code;
+      callback(err);
+      return;
+    }
+    this.store(message).then(
+      () => {
+        this.accepted++;
+        if (this.options.keep) this.messages.push(message);
+        for (const listener of this.listeners) listener(message);
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
   }
 
   private async store(message: CapturedMessage): Promise<void> {

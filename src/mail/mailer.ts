@@ -9,6 +9,8 @@ export interface Envelope {
 export interface SendResult {
   /** The SMTP server's final reply, e.g. "250 2.0.0 Ok: queued as 4F2A1". */
   response: string;
+  /** The SMTP route that carried the message (host:port). */
+  route: string;
 }
 
 /** Sends one finished message. The engine depends on this, not on nodemailer. */
@@ -17,64 +19,164 @@ export interface Mailer {
   close(): Promise<void>;
 }
 
-export interface SmtpMailerOptions {
-  url: string;
-  poolSize: number;
-  /** Messages per connection before it is recycled. */
-  maxMessages?: number;
+/**
+ * What an SMTP failure means for the delivery:
+ * - `recipient`: the server refused this address for good (5xx) — failed, never retried;
+ * - `sender`: a 5.7.x policy or authentication refusal — failed, but it is our problem, not the subscriber's;
+ * - `throttled`: the server asks us to slow down — the send slows, the attempt is not counted;
+ * - `temporary`: 4xx, a dropped connection or a timeout — retried with backoff.
+ */
+export type SmtpFailureKind = 'recipient' | 'sender' | 'throttled' | 'temporary';
+
+export class SmtpError extends TidingsError {
+  constructor(
+    readonly kind: SmtpFailureKind,
+    readonly responseCode: number | undefined,
+    readonly response: string,
+    readonly route: string,
+    recipient: string,
+    cause: unknown,
+  ) {
+    const permanent = kind === 'recipient' || kind === 'sender';
+    super(permanent ? 'SMTP_PERMANENT' : 'SMTP_TEMPORARY', `SMTP ${permanent ? 'refused' : 'could not take'} the message for ${recipient} via ${route}: ${response}`, {
+      responseCode,
+      recipient,
+      route,
+      kind,
+    }, { cause });
+    this.name = 'SmtpError';
+  }
+
+  get permanent(): boolean {
+    return this.kind === 'recipient' || this.kind === 'sender';
+  }
 }
 
-/** One pooled nodemailer SMTP transport per process; messages go out `raw`, as built by MessageTemplate. */
-export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
-  const transport = nodemailer.createTransport({
-    url: options.url,
+const THROTTLING = /too many|throttl|rate.?limit|slow down|try again later|exceeded/i;
+
+/** Classifies a nodemailer error by its reply code, enhanced status code (RFC 3463) and text. */
+export function classifySmtpError(err: unknown, recipient: string, route = 'smtp'): SmtpError {
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const response = (e.response ?? `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`).trim();
+  const enhanced = /\b([245])\.(\d{1,3})\.\d{1,3}\b/.exec(response);
+  let kind: SmtpFailureKind = 'temporary';
+  if (code !== undefined && code >= 500 && code < 600) {
+    kind = enhanced?.[1] === '5' && enhanced[2] === '7' ? 'sender' : code === 535 || code === 530 ? 'sender' : 'recipient';
+  } else if (code === 454 || (code !== undefined && code >= 400 && THROTTLING.test(response))) {
+    kind = 'throttled';
+  }
+  return new SmtpError(kind, code, response, route, recipient, err);
+}
+
+export interface SmtpRoute {
+  /** host:port, as recorded on deliveries. */
+  name: string;
+  url: string;
+  poolSize: number;
+}
+
+/** Parses SMTP_URL: one or more URLs, comma-separated, each with an optional ?pool=N. */
+export function parseSmtpRoutes(smtpUrl: string, defaultPoolSize: number): SmtpRoute[] {
+  return smtpUrl.split(',').map((part) => {
+    const url = new URL(part.trim());
+    const pool = url.searchParams.get('pool');
+    url.searchParams.delete('pool');
+    const poolSize = pool === null ? defaultPoolSize : Number(pool);
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new TidingsError('CONFIG_INVALID', `SMTP_URL: pool=${pool} is not a positive integer`);
+    return { name: `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`, url: url.toString(), poolSize };
+  });
+}
+
+/** One pooled nodemailer SMTP transport; messages go out `raw`, as built by MessageTemplate. */
+function createTransport(route: SmtpRoute) {
+  return nodemailer.createTransport({
+    url: route.url,
     pool: true,
-    maxConnections: options.poolSize,
-    maxMessages: options.maxMessages ?? 1000,
-    // Identify as this host, and keep slow servers from holding a worker forever.
+    maxConnections: route.poolSize,
+    maxMessages: 1000,
+    // Retries are ours (recorded on the delivery, with backoff, and on another route when this one is out);
+    // nodemailer re-queueing inside a dead route's pool would hold messages there for minutes.
+    maxRequeues: 0,
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
     socketTimeout: 60_000,
   });
-  return {
-    async send(envelope, raw) {
-      try {
-        const info = await transport.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
-        return { response: String(info.response ?? '') };
-      } catch (err) {
-        throw classifySmtpError(err, envelope.to);
-      }
-    },
-    async close() {
-      transport.close();
-    },
-  };
 }
 
-export class SmtpError extends TidingsError {
-  constructor(
-    readonly permanent: boolean,
-    readonly responseCode: number | undefined,
-    readonly response: string,
-    recipient: string,
-    cause: unknown,
-  ) {
-    super(permanent ? 'SMTP_PERMANENT' : 'SMTP_TEMPORARY', `SMTP ${permanent ? 'rejected' : 'could not take'} message for ${recipient}: ${response}`, {
-      responseCode,
-      recipient,
-    }, { cause });
-    this.name = 'SmtpError';
-  }
+export interface RoutedMailerOptions {
+  /** Connection-level failures in a row that take a route out of rotation. */
+  failureThreshold?: number;
+  /** How long a failed route stays out before it is tried again. */
+  cooldownMs?: number;
+}
+
+interface RouteState {
+  route: SmtpRoute;
+  transport: ReturnType<typeof createTransport>;
+  failures: number;
+  openUntil: number;
 }
 
 /**
- * A 5xx reply is permanent: the delivery fails and is never retried. A 4xx reply, a dropped connection or
- * a timeout is temporary: the delivery is retried with backoff.
+ * Sends over one or more SMTP routes, round robin, each a connection pool. A route that fails repeatedly at
+ * the connection level (refused, timed out, dropped) is taken out for a while (a circuit breaker) and its
+ * work goes to the others, so one dead server does not stall a send. Refusals of a recipient say nothing
+ * about the route and do not count.
  */
-export function classifySmtpError(err: unknown, recipient: string): SmtpError {
-  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
-  const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const response = e.response ?? `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`;
-  const permanent = code !== undefined && code >= 500 && code < 600;
-  return new SmtpError(permanent, code, response.trim(), recipient, err);
+export class RoutedMailer implements Mailer {
+  private readonly states: RouteState[];
+  private next = 0;
+  private readonly threshold: number;
+  private readonly cooldownMs: number;
+
+  constructor(routes: SmtpRoute[], options: RoutedMailerOptions = {}) {
+    if (routes.length === 0) throw new TidingsError('CONFIG_INVALID', 'SMTP_URL: no route given');
+    this.states = routes.map((route) => ({ route, transport: createTransport(route), failures: 0, openUntil: 0 }));
+    this.threshold = options.failureThreshold ?? 5;
+    this.cooldownMs = options.cooldownMs ?? 30_000;
+  }
+
+  get routes(): { name: string; available: boolean; failures: number }[] {
+    const now = Date.now();
+    return this.states.map((s) => ({ name: s.route.name, available: s.openUntil <= now, failures: s.failures }));
+  }
+
+  async send(envelope: Envelope, raw: Buffer): Promise<SendResult> {
+    const state = this.pick();
+    try {
+      const info = await state.transport.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+      state.failures = 0;
+      return { response: String(info.response ?? ''), route: state.route.name };
+    } catch (err) {
+      const error = classifySmtpError(err, envelope.to, state.route.name);
+      if (error.responseCode === undefined || error.responseCode === 421) {
+        state.failures++;
+        if (state.failures >= this.threshold) state.openUntil = Date.now() + this.cooldownMs;
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const state of this.states) state.transport.close();
+  }
+
+  private pick(): RouteState {
+    const now = Date.now();
+    for (let i = 0; i < this.states.length; i++) {
+      const state = this.states[(this.next + i) % this.states.length];
+      if (state.openUntil <= now) {
+        this.next = (this.next + i + 1) % this.states.length;
+        return state;
+      }
+    }
+    // Every route is out: try the one that comes back first rather than stall.
+    return this.states.reduce((a, b) => (a.openUntil <= b.openUntil ? a : b));
+  }
+}
+
+/** A mailer over SMTP_URL (one or more routes). */
+export function createSmtpMailer(options: { url: string; poolSize: number } & RoutedMailerOptions): RoutedMailer {
+  return new RoutedMailer(parseSmtpRoutes(options.url, options.poolSize), options);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { escapeHtml, singleLine, splitAtSlots, SUBSCRIBER_SLOTS, type SubscriberSlot } from '../render/slots';
 import { Base64Template } from './base64-template';
+import type { DkimSigner } from './dkim';
 import { foldHeader, mailboxHeader, phraseTokens, rfc5322Date, unstructuredHeader } from './headers';
 
 export interface MessageTemplateInput {
@@ -15,7 +16,13 @@ export interface MessageTemplateInput {
   /** Compiled HTML and text with send-level slots already filled; subscriber slots still present. */
   html: string;
   text: string;
+  /** A bare address: List-Unsubscribe also offers `mailto:` it, with the unsubscribe token as the subject. */
+  unsubscribeMailto?: string;
+  /** Signs every message (DKIM) when given. */
+  dkim?: DkimSigner;
 }
+
+const HEAD_END = Buffer.from('\r\n\r\n');
 
 export interface Recipient {
   deliveryId: number;
@@ -24,6 +31,8 @@ export interface Recipient {
   name: string;
   unsubscribeUrl: string;
   openPixelUrl: string;
+  /** `<PUBLIC_URL>/c/<token>`: a tracked link is this plus `/<linkId>` (not needed when tracking is off). */
+  clickBase?: string;
 }
 
 /**
@@ -42,6 +51,8 @@ export class MessageTemplate {
   private readonly boundary: string;
   private readonly messageIdPrefix: string;
   private readonly messageIdSuffix: string;
+  private readonly unsubscribeMailto: string | undefined;
+  private readonly dkim: DkimSigner | undefined;
   private dateSecond = -1;
   private dateHeader = '';
 
@@ -49,9 +60,11 @@ export class MessageTemplate {
     this.boundary = `----=_tidings_${input.sendId}_${randomBytes(12).toString('hex')}`;
     this.messageIdPrefix = `<tidings.${input.sendId}.`;
     this.messageIdSuffix = `@${input.sendingDomain}>`;
+    this.unsubscribeMailto = input.unsubscribeMailto;
+    this.dkim = input.dkim;
     this.html = new Base64Template(splitAtSlots(input.html, SUBSCRIBER_SLOTS));
     this.text = new Base64Template(splitAtSlots(input.text, SUBSCRIBER_SLOTS));
-    this.textPartHead = Buffer.from(`\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+    this.textPartHead = Buffer.from(`--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
     this.htmlPartHead = Buffer.from(`--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
     this.closing = Buffer.from(`--${this.boundary}--\r\n`);
     this.fixedHeaders = [
@@ -62,7 +75,7 @@ export class MessageTemplate {
       'Precedence: bulk',
       `Feedback-ID: ${input.sendId}:${input.listId}:${input.issueId}:tidings`,
       'MIME-Version: 1.0',
-      `Content-Type: multipart/alternative; boundary="${this.boundary}"`,
+      `Content-Type: multipart/alternative;\r\n boundary="${this.boundary}"`,
     ].join('\r\n');
   }
 
@@ -76,11 +89,13 @@ export class MessageTemplate {
       name: Buffer.from(recipient.name),
       unsubscribeUrl: Buffer.from(recipient.unsubscribeUrl),
       openPixelUrl: Buffer.from(recipient.openPixelUrl),
+      clickBase: Buffer.from(recipient.clickBase ?? ''),
     };
     const htmlValues: Record<SubscriberSlot, Buffer> = {
       name: Buffer.from(escapeHtml(recipient.name)),
       unsubscribeUrl: Buffer.from(escapeHtml(recipient.unsubscribeUrl)),
       openPixelUrl: Buffer.from(escapeHtml(recipient.openPixelUrl)),
+      clickBase: Buffer.from(escapeHtml(recipient.clickBase ?? '')),
     };
     const head =
       mailboxHeader('To', singleLine(recipient.name), recipient.email) +
@@ -89,17 +104,19 @@ export class MessageTemplate {
       '\r\n' +
       `Message-ID: ${this.messageId(recipient.deliveryId)}` +
       '\r\n' +
-      foldHeader('List-Unsubscribe', [`<${recipient.unsubscribeUrl}>`]) +
+      foldHeader('List-Unsubscribe', this.unsubscribeTargets(recipient.unsubscribeUrl)) +
       '\r\n' +
       this.fixedHeaders;
-    return Buffer.concat([
-      Buffer.from(head, 'latin1'),
-      this.textPartHead,
-      ...this.text.render(textValues),
-      this.htmlPartHead,
-      ...this.html.render(htmlValues),
-      this.closing,
-    ]);
+    const body = [this.textPartHead, ...this.text.render(textValues), this.htmlPartHead, ...this.html.render(htmlValues), this.closing];
+    const signature = this.dkim ? this.dkim.sign(head, body) + '\r\n' : '';
+    return Buffer.concat([Buffer.from(signature + head, 'latin1'), HEAD_END, ...body]);
+  }
+
+  /** `<https://…/unsubscribe/TOKEN>`, then `<mailto:…?subject=unsubscribe-TOKEN>` when configured (RFC 2369). */
+  private unsubscribeTargets(url: string): string[] {
+    if (!this.unsubscribeMailto) return [`<${url}>`];
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    return [`<${url}>,`, `<mailto:${this.unsubscribeMailto}?subject=unsubscribe-${token}>`];
   }
 
   private date(now: Date): string {

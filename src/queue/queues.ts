@@ -17,13 +17,21 @@ export interface DeliverJobData {
 export const deliverJobId = (deliveryId: number) => `d${deliveryId}`;
 export const fanoutJobId = (sendId: number) => `s${sendId}`;
 
-export const DELIVER_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
-  // PostgreSQL is the record of every delivery; Redis keeps no finished jobs.
-  removeOnComplete: true,
-  removeOnFail: true,
-};
+/**
+ * A deliver job carries nothing but its id and data: attempts are counted on the delivery row and the
+ * retry delay is chosen by the worker (see retryDelayMs), and the workers remove finished jobs. Every byte
+ * here is multiplied by the size of the list while it waits in Redis.
+ */
+export const DELIVER_JOB_OPTIONS: JobsOptions = {};
+
+/** Attempts per delivery before a temporary failure becomes final (counted in deliveries.attempts). */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+
+/** Exponential backoff with ±50% jitter: base, 2×, 4×, 8× … (RETRY_BASE_SECONDS, default 2 s), capped at 10 minutes. */
+export function retryDelayMs(attempt: number, baseMs = 2_000, random = Math.random): number {
+  const base = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 600_000);
+  return Math.round(base * (0.5 + random()));
+}
 
 export const FANOUT_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
@@ -46,8 +54,11 @@ export interface Queues {
 }
 
 export function createQueues(redis: Redis, prefix: string): Queues {
-  const fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, { connection: redis, prefix });
-  const deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection: redis, prefix });
+  // The events stream is capped low: nothing reads it but dashboards, and its default of 10,000 entries
+  // costs more memory than the jobs of a small list.
+  const streams = { events: { maxLen: 1000 } };
+  const fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, { connection: redis, prefix, streams });
+  const deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection: redis, prefix, streams });
   fanout.on('error', () => {});
   deliver.on('error', () => {});
   return {
@@ -59,11 +70,25 @@ export function createQueues(redis: Redis, prefix: string): Queues {
   };
 }
 
+/**
+ * Adds the fan-out job of a send unless one is already in Redis; `at` delays it (scheduled sends).
+ * Returns true when a job was added.
+ */
+export async function enqueueFanout(queues: Queues, sendId: number, at: Date | null = null): Promise<boolean> {
+  const jobId = fanoutJobId(sendId);
+  const existing = await queues.fanout.getJob(jobId);
+  if (existing && !(await existing.isCompleted()) && !(await existing.isFailed())) return false;
+  if (existing) await existing.remove().catch(() => {});
+  const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
+  await queues.fanout.add('fanout', { sendId }, { ...FANOUT_JOB_OPTIONS, jobId, delay });
+  return true;
+}
+
 export async function enqueueDeliveries(queues: Queues, deliveryIds: number[]): Promise<void> {
   if (deliveryIds.length === 0) return;
   await queues.deliver.addBulk(
     deliveryIds.map((deliveryId) => ({
-      name: 'deliver',
+      name: 'd',
       data: { deliveryId },
       opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId) },
     })),

@@ -11,6 +11,7 @@ import { TidingsError } from '../errors';
 const text = z.string();
 const url = z.string().trim().min(1);
 const image = z.object({ src: url, alt: z.string().default('') });
+/** A resource link; without a url, `text` is Markdown and may link part of itself. */
 const link = z.object({ text: text, url: url.optional() });
 
 const article = z.object({
@@ -27,7 +28,10 @@ const article = z.object({
 
 export const issueContentSchema = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'use lowercase letters, digits and dashes'),
-  subject: text.min(1, 'must not be empty').max(150, 'must be at most 150 characters'),
+  subject: text
+    .min(1, 'must not be empty')
+    .max(150, 'must be at most 150 characters')
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters (line breaks, tabs, …)'),
   preheader: text.default(''),
   template: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'names a folder under templates/').default('default'),
   title: text.min(1),

@@ -32,7 +32,17 @@ export function createMarkdown(field: () => string): { block(src: string): strin
     },
   });
   return {
-    block: (src) => (src.trim() ? (marked.parse(src) as string) : ''),
-    inline: (src) => (src.trim() ? (marked.parseInline(src) as string) : ''),
+    block: (src) => (src.trim() ? ownErrors(() => marked.parse(src) as string) : ''),
+    inline: (src) => (src.trim() ? ownErrors(() => marked.parseInline(src) as string) : ''),
   };
+}
+
+/** marked appends "Please report this to …marked" to errors thrown from walkTokens; ours are not its bugs. */
+function ownErrors(parse: () => string): string {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof TidingsError) err.message = err.message.replace(/\nPlease report this to https:\/\/github\.com\/markedjs\/marked\.?$/, '');
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@ import mjml2html from 'mjml';
 import { TidingsError } from '../errors';
 import type { IssueContent } from './content';
 import { createMarkdown, isAllowedHref } from './markdown';
-import { marker } from './slots';
+import { escapeHtml, marker, type Slot } from './slots';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
@@ -15,6 +15,11 @@ export interface RenderOptions {
   /** Relative image paths in the content (img/<hash>.png) are resolved against this URL. */
   assetBaseUrl: string;
   templatesDir?: string;
+  /**
+   * Values to render in place of the slot markers. Sends never use this (they fill markers per message);
+   * bench/render and the tests use it to check that filling markers gives exactly what a full render gives.
+   */
+  slotValues?: Readonly<Partial<Record<Slot, string>>>;
 }
 
 export interface RenderedIssue {
@@ -35,11 +40,11 @@ export async function renderIssue(content: IssueContent, options: RenderOptions)
   const templateDir = path.join(options.templatesDir ?? TEMPLATES_DIR, content.template);
   const layoutFile = path.join(templateDir, 'layout.mjml.hbs');
   const handlebars = await loadTemplateSet(templateDir);
-  const data = buildTemplateData(content, options.assetBaseUrl);
+  const data = buildTemplateData(content, options.assetBaseUrl, options.slotValues ?? {});
 
   let mjml: string;
   try {
-    const layout = handlebars.compile(await readFile(layoutFile, 'utf8'), { strict: true });
+    const layout = handlebars.compile(refuseRawPersonalData(await readFile(layoutFile, 'utf8'), layoutFile), { strict: true });
     mjml = layout(data);
   } catch (err) {
     throw templateError(err, layoutFile);
@@ -68,17 +73,29 @@ async function loadTemplateSet(templateDir: string): Promise<typeof Handlebars> 
   }
   for (const file of files.filter((f) => f.endsWith('.hbs'))) {
     const name = file.replace(/\.mjml\.hbs$|\.hbs$/, '');
-    const source = await readFile(path.join(partialsDir, file), 'utf8');
-    try {
-      handlebars.registerPartial(name, handlebars.compile(source, { strict: true }));
-    } catch (err) {
-      throw templateError(err, path.join(partialsDir, file));
-    }
+    const partialFile = path.join(partialsDir, file);
+    const source = refuseRawPersonalData(await readFile(partialFile, 'utf8'), partialFile);
+    // Handlebars compiles a partial when it is first used and reports lines relative to the partial, so
+    // an error raised inside it must name the partial's file, not the layout's.
+    const compiled = handlebars.compile(source, { strict: true });
+    handlebars.registerPartial(name, ((context: unknown, options: unknown) => {
+      try {
+        return compiled(context, options as never);
+      } catch (err) {
+        throw templateError(err, partialFile);
+      }
+    }) as unknown as Handlebars.Template);
   }
   return handlebars;
 }
 
-function buildTemplateData(content: IssueContent, assetBaseUrl: string) {
+function buildTemplateData(content: IssueContent, assetBaseUrl: string, slotValues: Readonly<Partial<Record<Slot, string>>>) {
+  // A given value is escaped by the escaper sends use when they fill markers (Handlebars spells a few
+  // entities differently), so a full render and a filled-in message can be compared byte for byte.
+  const slot = (name: Slot) => {
+    const value = slotValues[name];
+    return value === undefined ? marker(name) : new Handlebars.SafeString(escapeHtml(value));
+  };
   let field = '';
   const md = createMarkdown(() => field);
   const at = <T>(name: string, fn: () => T): T => {
@@ -87,12 +104,12 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string) {
   };
   const asset = (name: string, src: string) => {
     const resolved = new URL(src, assetBaseUrl).toString();
-    if (!isAllowedHref(resolved)) throw new TidingsError('CONTENT_INVALID', `field '${name}': image '${src}' is not an http(s) URL`, { field: name });
+    if (!isAllowedHref(resolved)) throw new TidingsError('CONTENT_INVALID', `field '${name}': image '${src}' is not an http(s) URL`, { field: name, href: src });
     return resolved;
   };
   const href = (name: string, value: string | undefined) => {
     if (value === undefined || value === '') return '';
-    if (!isAllowedHref(value)) throw new TidingsError('CONTENT_INVALID', `field '${name}': link '${value}' is not an http(s) or mailto URL`, { field: name });
+    if (!isAllowedHref(value)) throw new TidingsError('CONTENT_INVALID', `field '${name}': link '${value}' is not an http(s) or mailto URL`, { field: name, href: value });
     return value;
   };
 
@@ -117,7 +134,12 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string) {
           readMore: href(`${base}.read_more`, a.read_more),
           readMoreLabel: a.read_more_label,
           linksHeading: a.links_heading,
-          links: a.links.map((l, j) => ({ text: l.text, url: href(`${base}.links.${j}.url`, l.url) })),
+          links: a.links.map((l, j) => ({
+            text: l.text,
+            url: href(`${base}.links.${j}.url`, l.url),
+            // A link item without a url is Markdown, so part of it can be a link ("github[repo](…)").
+            textHtml: l.url ? '' : at(`${base}.links.${j}.text`, () => md.inline(l.text)),
+          })),
           creditHtml: at(`${base}.credit`, () => md.inline(a.credit)),
         };
       }),
@@ -136,20 +158,24 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string) {
   };
   return {
     issue,
-    list: { name: marker('listName') },
-    subscriber: { name: marker('name') },
+    list: { name: slot('listName') },
+    subscriber: { name: slot('name') },
     links: {
-      unsubscribe: marker('unsubscribeUrl'),
-      webVersion: marker('webVersionUrl'),
-      openPixel: marker('openPixelUrl'),
+      unsubscribe: slot('unsubscribeUrl'),
+      webVersion: slot('webVersionUrl'),
+      openPixel: slot('openPixelUrl'),
     },
   };
 }
 
-/** The plain-text alternative: readable, headings kept as lines of their own, link URLs listed after their text. */
+/**
+ * The plain-text alternative: readable, headings kept as lines of their own, link URLs listed after their text.
+ * Lines are not hard-wrapped: a wrap position would depend on the length of the slot markers, so a filled-in
+ * message would differ from a full render with the subscriber's values. Mail clients wrap text for display.
+ */
 export function htmlToText(html: string): string {
   return convert(html, {
-    wordwrap: 78,
+    wordwrap: false,
     selectors: [
       { selector: 'img', format: 'skip' },
       // MJML's hidden preheader block is for the inbox list only.
@@ -168,10 +194,30 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
+/**
+ * Subscriber and list values come from outside: a template may only use them escaped ({{subscriber.name}}).
+ * Filled-in values are escaped anyway, but a triple-stash on them says the author expects raw HTML there.
+ */
+function refuseRawPersonalData(source: string, file: string): string {
+  const match = /\{\{\{~?\s*(?:@root\.)?(?:subscriber|list|links)\.[\w.]*\s*~?\}\}\}/.exec(source) ?? /\{\{&\s*(?:@root\.)?(?:subscriber|list)\.[\w.]*\s*\}\}/.exec(source);
+  if (match) {
+    const line = source.slice(0, match.index).split('\n').length;
+    throw new TidingsError('TEMPLATE_ERROR', `${file}:${line}: ${match[0]} would insert personal data unescaped; use two braces`, { file, line });
+  }
+  return source;
+}
+
 function templateError(err: unknown, file: string): TidingsError {
+  if (err instanceof TidingsError) return err; // already attributed to the partial it came from
   const message = (err as Error).message ?? String(err);
   const line = /- (\d+):(\d+)/.exec(message)?.[1] ?? /line (\d+)/.exec(message)?.[1];
-  return new TidingsError('TEMPLATE_ERROR', `${file}${line ? `:${line}` : ''}: ${message.split('\n')[0]}`, { file, line: line ? Number(line) : undefined }, { cause: err });
+  // Handlebars says `"x" not defined in [object Object] - 4:51`; say what to do instead.
+  const lines = message.split('\n');
+  // A parse error's first line is only "Parse error on line N:"; what was expected is on its last line.
+  const first = (lines[0].startsWith('Parse error') && lines.length > 1 ? `${lines[0]} ${lines.at(-1)}${/got 'EOF'/.test(message) ? ' (a block such as {{#if}} is not closed)' : ''}` : lines[0])
+    // Handlebars counts columns from 0; editors count from 1.
+    .replace(/ not defined in .* - \d+:(\d+)$/, (_, column: string) => ` not defined (column ${Number(column) + 1}): the template uses a variable the issue does not provide; add it to the content or guard it with {{#if}}`);
+  return new TidingsError('TEMPLATE_ERROR', `${file}${line ? `:${line}` : ''}: ${first}`, { file, line: line ? Number(line) : undefined }, { cause: err });
 }
 
 function mjmlError(err: unknown, file: string, mjml: string): TidingsError {

@@ -4,7 +4,7 @@
  * once per message. The markers are plain ASCII that HTML, MJML and html-to-text leave untouched.
  */
 export const SEND_SLOTS = ['listName', 'webVersionUrl'] as const;
-export const SUBSCRIBER_SLOTS = ['name', 'unsubscribeUrl', 'openPixelUrl'] as const;
+export const SUBSCRIBER_SLOTS = ['name', 'unsubscribeUrl', 'openPixelUrl', 'clickBase'] as const;
 export type SendSlot = (typeof SEND_SLOTS)[number];
 export type SubscriberSlot = (typeof SUBSCRIBER_SLOTS)[number];
 export type Slot = SendSlot | SubscriberSlot;
@@ -61,4 +61,13 @@ export function escapeHtml(value: string): string {
 /** A subscriber's value on one line: control characters (CR, LF, NUL, …) never reach a message. */
 export function singleLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+/**
+ * Fills the send-level slots of a compiled issue once per send: escaped in the HTML (a list name may hold
+ * `<` or `&`), as they are in the text.
+ */
+export function fillSendSlots(compiled: { html: string; text: string }, values: Readonly<Record<SendSlot, string>>): { html: string; text: string } {
+  const escaped = Object.fromEntries(Object.entries(values).map(([slot, value]) => [slot, escapeHtml(value)])) as Record<SendSlot, string>;
+  return { html: fillMarkers(compiled.html, escaped), text: fillMarkers(compiled.text, values) };
 }

@@ -1,5 +1,11 @@
 import type { TokenCodec } from './tokens';
 
+/** How long a confirmation link and a preferences link stay valid. Unsubscribe links never expire. */
+export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
+export const PREFERENCES_TTL_SECONDS = 7 * 24 * 3600;
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 /** The public URLs a message carries, built from PUBLIC_URL only (never from a request's Host header). */
 export class Links {
   constructor(
@@ -36,4 +42,55 @@ export class Links {
     if (!ids || ids.length !== 1) return null;
     return { deliveryId: ids[0] };
   }
+
+  /** The base of a message's click URLs: `<base>/<linkId>` for each link of the issue. */
+  clickBase(deliveryId: number): string {
+    return `${this.publicUrl}/c/${this.tokens.encode('click', [deliveryId])}`;
+  }
+
+  readClick(token: string): { deliveryId: number } | null {
+    const ids = this.tokens.decode('click', token);
+    if (!ids || ids.length !== 1) return null;
+    return { deliveryId: ids[0] };
+  }
+
+  /** The double opt-in link; it carries when it was made and expires after CONFIRM_TTL_SECONDS. */
+  confirm(subscriberId: number, listId: number, issuedAt = nowSeconds()): string {
+    return `${this.publicUrl}/confirm/${this.tokens.encode('confirm', [subscriberId, listId, issuedAt])}`;
+  }
+
+  readConfirm(token: string, now = nowSeconds()): { subscriberId: number; listId: number } | null {
+    const ids = this.tokens.decode('confirm', token);
+    if (!ids || ids.length !== 3 || !fresh(ids[2], CONFIRM_TTL_SECONDS, now)) return null;
+    return { subscriberId: ids[0], listId: ids[1] };
+  }
+
+  /** A subscriber's preferences page (lists, data download, deletion); expires after PREFERENCES_TTL_SECONDS. */
+  preferences(subscriberId: number, issuedAt = nowSeconds()): string {
+    return `${this.publicUrl}/preferences/${this.tokens.encode('preferences', [subscriberId, issuedAt])}`;
+  }
+
+  readPreferences(token: string, now = nowSeconds()): { subscriberId: number } | null {
+    const ids = this.tokens.decode('preferences', token);
+    if (!ids || ids.length !== 2 || !fresh(ids[1], PREFERENCES_TTL_SECONDS, now)) return null;
+    return { subscriberId: ids[0] };
+  }
+
+  /** The VERP envelope sender of a delivery: a bounce to it names the delivery, and cannot be forged. */
+  bounceAddress(deliveryId: number, bounceDomain: string): string {
+    return `bounce+${this.tokens.encode('bounce', [deliveryId])}@${bounceDomain}`;
+  }
+
+  /** The delivery a bounce address names, or null when it is not one of ours. */
+  readBounceAddress(address: string): { deliveryId: number } | null {
+    const match = /^bounce\+([A-Za-z0-9_-]+)@/i.exec(address.trim());
+    const ids = match ? this.tokens.decode('bounce', match[1]) : null;
+    if (!ids || ids.length !== 1) return null;
+    return { deliveryId: ids[0] };
+  }
+}
+
+/** Issued no later than a minute from now (clock skew between processes) and not older than `ttl`. */
+function fresh(issuedAt: number, ttlSeconds: number, now: number): boolean {
+  return issuedAt <= now + 60 && now - issuedAt <= ttlSeconds;
 }

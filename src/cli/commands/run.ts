@@ -39,7 +39,7 @@ export async function workerCommand(opts: { concurrency?: string }): Promise<voi
   const { mailer, description } = await createMailer(ctx.config, ctx.log);
   const concurrency = opts.concurrency ? Number(opts.concurrency) : ctx.config.workerConcurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got '${opts.concurrency}'`);
-  const workers = startWorkers(services, mailer, { concurrency });
+  const workers = await startWorkers(services, mailer, { concurrency });
   ctx.log.info({ event: 'worker.smtp', smtp: description }, 'sending through ' + description);
   onShutdownSignal(ctx.log, async () => {
     await workers.close();

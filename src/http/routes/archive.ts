@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Services } from '../../app/services';
 import { getIssue } from '../../db/issues';
 import { isTidingsError } from '../../errors';
-import { fillMarkers } from '../../render/slots';
+import { escapeHtml, fillMarkers } from '../../render/slots';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';
 import { PIXEL_GIF } from './tracking';
@@ -27,13 +27,15 @@ export function archiveRoutes(services: Services): Router {
       'SELECT l.name FROM sends s JOIN lists l ON l.id = s.list_id WHERE s.issue_id = $1 ORDER BY s.id DESC LIMIT 1',
       [issue.id],
     );
-    const html = fillMarkers(issue.html, {
+    // Every value is escaped: a list name or default name may hold <, & or quotes.
+    const values = {
       listName: rows[0]?.name ?? issue.subject,
       webVersionUrl: services.links.webVersion(issue.slug),
       name: issue.defaultName,
       unsubscribeUrl: services.links.unsubscribeHelp(),
       openPixelUrl: NEUTRAL_PIXEL,
-    });
+    };
+    const html = fillMarkers(issue.html, Object.fromEntries(Object.entries(values).map(([slot, value]) => [slot, escapeHtml(value)])));
     res.type('html').send(html);
   });
   return router;

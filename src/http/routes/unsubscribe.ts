@@ -2,6 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { Services } from '../../app/services';
 import { recordEvents } from '../../db/events';
 import { getListById } from '../../db/lists';
+import { unsubscribeAll } from '../../db/readers';
 import { unsubscribe } from '../../db/subscribers';
 import { escapeHtml } from '../../render/slots';
 import { page, paragraph } from '../pages';
@@ -11,6 +12,11 @@ import { strings } from '../strings';
 export function isOneClickBody(body: unknown): boolean {
   if (typeof body !== 'string') return false;
   return /(^|&)List-Unsubscribe=One-Click(&|$)/.test(body.trim()) || /name="List-Unsubscribe"\r?\n\r?\nOne-Click\r?\n/.test(body);
+}
+
+/** The page's second button posts `scope=all`: leave every list. */
+export function isAllListsBody(body: unknown): boolean {
+  return typeof body === 'string' && /(^|&)scope=all(&|$)/.test(body.trim());
 }
 
 /**
@@ -36,7 +42,9 @@ export function unsubscribeRoutes(services: Services): Router {
       page(
         strings.unsubscribeTitle,
         `<p>${escapeHtml(strings.unsubscribeQuestion(list.name))}</p>${paragraph(strings.unsubscribeExplain)}
-<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(strings.unsubscribeButton)}</button></form>`,
+<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(strings.unsubscribeButton)}</button></form>
+<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="scope" value="all"><p><button type="submit">${escapeHtml(strings.unsubscribeAllButton)}</button></p></form>
+<p><a href="${escapeHtml(services.links.preferences(target.subscriberId))}">${escapeHtml(strings.managePreferences)}</a></p>`,
       ),
     );
   });
@@ -47,14 +55,27 @@ export function unsubscribeRoutes(services: Services): Router {
     if (!target) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(res);
     const list = await getListById(services.pool, target.listId).catch(() => undefined);
     if (!list) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(res);
-    const changed = await unsubscribe(services.pool, target.listId, target.subscriberId);
-    if (changed) {
-      await recordEvents(services.pool, [
-        { type: 'unsubscribe', deliveryId: target.deliveryId || null, subscriberId: target.subscriberId, listId: target.listId, data: { oneClick } },
-      ]).catch((err) => services.log.error({ event: 'unsubscribe.event_failed', err }, 'could not record the unsubscribe event'));
-      services.log.info({ event: 'subscription.unsubscribed', listId: target.listId, subscriberId: target.subscriberId, oneClick }, 'unsubscribed');
+    // One-click always means this list only; the page's second button leaves every list.
+    const allLists = !oneClick && isAllListsBody(req.body);
+    const changedLists = allLists
+      ? await unsubscribeAll(services.pool, target.subscriberId)
+      : (await unsubscribe(services.pool, target.listId, target.subscriberId)) ? [target.listId] : [];
+    if (changedLists.length > 0) {
+      await recordEvents(
+        services.pool,
+        changedLists.map((listId) => ({
+          type: 'unsubscribe' as const,
+          deliveryId: listId === target.listId ? target.deliveryId || null : null,
+          subscriberId: target.subscriberId,
+          listId,
+          data: { oneClick, allLists },
+        })),
+      ).catch((err) => services.log.error({ event: 'unsubscribe.event_failed', err }, 'could not record the unsubscribe event'));
+      services.log.info({ event: 'subscription.unsubscribed', listIds: changedLists, subscriberId: target.subscriberId, oneClick, allLists }, 'unsubscribed');
     }
     if (oneClick) return res.status(200).type('text/plain').send('unsubscribed\n');
+    if (allLists) return res.send(page(strings.unsubscribedTitle, paragraph(strings.unsubscribedAllBody)));
+    const changed = changedLists.length > 0;
     res.send(page(strings.unsubscribedTitle, paragraph(changed ? strings.unsubscribedBody(list.name) : strings.alreadyUnsubscribedBody(list.name))));
   });
 

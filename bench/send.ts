@@ -1,0 +1,214 @@
+/**
+ * bench/send — how fast Tidings sends on this machine, next to the ceiling of the same machine.
+ *
+ *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10]
+ *
+ * Everything is co-located: PostgreSQL, Redis, the workers and Postfix's smtp-sink (the receiving side),
+ * so the ceiling is measured in the same run with Postfix's smtp-source sending messages of the same size
+ * over the same number of connections. Needs ../shared/tools/postfix-bench (or POSTFIX_BENCH=path).
+ * Prints a table; it is not a test and asserts nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { pino } from 'pino';
+import { createServices, type Services } from '../src/app/services';
+import { loadConfig } from '../src/config';
+import { migrate } from '../src/db/migrate';
+import { dropDatabase, ensureDatabase } from '../src/db/pool';
+import { saveIssue } from '../src/db/issues';
+import { createList } from '../src/db/lists';
+import { MessageTemplate } from '../src/mail/message-template';
+import { enqueueDeliveries } from '../src/queue/queues';
+import { hashOf, issueContentSchema } from '../src/render/content';
+import { renderIssue } from '../src/render/render-issue';
+import { fillMarkers } from '../src/render/slots';
+import { startSend } from '../src/send/control';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const sizes = arg('sizes', '10000,100000').split(',').map(Number);
+const workerCounts = arg('workers', '1,2').split(',').map(Number);
+const concurrency = Number(arg('concurrency', '100'));
+const poolSize = Number(arg('pool', '10'));
+const variants = arg('variants', 'sample,small').split(',');
+const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
+const sinkPort = 20000 + Math.floor(Math.random() * 20000);
+
+const env: Record<string, string> = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://127.0.0.1:5432/tidings_bench',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  QUEUE_PREFIX: `tidings-bench-${process.pid}`,
+  SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz',
+  SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+  SMTP_POOL_SIZE: String(poolSize),
+  PUBLIC_URL: 'https://news.example.com',
+  MAIL_FROM: '数据生活 LifeWithData <news@lifewithdata.example>',
+  LOG_LEVEL: 'warn',
+  WORKER_CONCURRENCY: String(concurrency),
+  RECONCILE_INTERVAL_SECONDS: '3600',
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function run(command: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+/** Peak resident set size of a process, from /proc (VmHWM). */
+function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+async function createBenchIssue(services: Services, variant: string): Promise<{ id: number; messageBytes: number }> {
+  const source = readFileSync(path.join(root, 'content/ml-utd-32.yaml'), 'utf8');
+  const content = issueContentSchema.parse(YAML.parse(source));
+  if (variant === 'small') {
+    // Two articles: about the 20 KB message of the figures quoted in the issue.
+    content.slug = 'bench-small';
+    content.sections = [{ title: content.sections[0].title, articles: content.sections[0].articles.slice(0, 2) }];
+    content.keep_learning = undefined;
+  } else {
+    content.slug = 'bench-sample';
+  }
+  const rendered = await renderIssue(content, { assetBaseUrl: 'https://news.example.com/' });
+  const { issue } = await saveIssue(services.pool, {
+    slug: content.slug, subject: rendered.subject, preheader: rendered.preheader, template: rendered.template,
+    defaultName: content.default_name, source, sourceHash: hashOf(source, rendered.html, rendered.text), html: rendered.html, text: rendered.text,
+  });
+  const values = { listName: 'Bench', webVersionUrl: 'https://news.example.com/archive/x' };
+  const template = new MessageTemplate({
+    sendId: 1, listId: 1, issueId: issue.id, from: services.config.mailFrom, subject: issue.subject, list: { name: 'Bench', slug: 'bench' },
+    sendingDomain: services.config.sendingDomain, html: fillMarkers(issue.html, values), text: fillMarkers(issue.text, values),
+  });
+  const raw = template.render({ deliveryId: 123456, email: 'subscriber.123456@example.com', name: '王小明', unsubscribeUrl: services.links.unsubscribe(123456, 1, 123456), openPixelUrl: services.links.openPixel(123456) });
+  return { id: issue.id, messageBytes: raw.length };
+}
+
+async function seedList(services: Services, slug: string, count: number): Promise<void> {
+  const list = await createList(services.pool, { slug, name: `Bench ${count}` });
+  await services.pool.query(
+    `WITH created AS (
+       INSERT INTO subscribers (email, name)
+       SELECT 'bench.' || $2 || '.' || i || '@example.com', '读者 ' || i FROM generate_series(1, $1::int) AS i
+       RETURNING id)
+     INSERT INTO subscriptions (list_id, subscriber_id, status, confirmed_at)
+     SELECT $3, id, 'confirmed', now() FROM created`,
+    [count, slug, list.id],
+  );
+}
+
+async function ceiling(messageBytes: number, count: number, sessions: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  const { code, out } = await run(postfixBench, ['source', String(sinkPort), String(messageBytes), String(count), String(sessions)]);
+  if (code !== 0) throw new Error(`smtp-source failed: ${out}`);
+  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+interface Row {
+  variant: string;
+  size: number;
+  workers: number;
+  messageKb: number;
+  fanoutPerSec: number;
+  sendPerSec: number;
+  ceilingPerSec: number;
+  ratio: number;
+  peakRssMb: number;
+}
+
+async function measure(services: Services, variant: string, issueId: number, size: number, workers: number, messageBytes: number): Promise<Row> {
+  const slug = `bench-${variant}-${size}-${workers}`;
+  await seedList(services, slug, size);
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < workers; i++) {
+    children.push(spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] }));
+  }
+  await sleep(2500); // workers up and connected
+  const { send } = await startSend(services, issueId, slug);
+  let row: { fanned: Date | null; started: Date | null; finished: Date | null; status: string } | undefined;
+  for (;;) {
+    const { rows } = await services.pool.query('SELECT status, started_at AS started, fanned_out_at AS fanned, finished_at AS finished FROM sends WHERE id = $1', [send.id]);
+    row = rows[0];
+    if (row!.status === 'finished' || row!.status === 'failed' || row!.status === 'paused') break;
+    await sleep(200);
+  }
+  const times = await services.pool.query<{ first: Date; last: Date; sent: number }>(
+    "SELECT min(sent_at) AS first, max(sent_at) AS last, count(*)::int AS sent FROM deliveries WHERE send_id = $1 AND status = 'sent'",
+    [send.id],
+  );
+  const rss = Math.max(...children.map((c) => peakRssMb(c.pid!)));
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+  const t = times.rows[0];
+  const fanoutSeconds = (row!.fanned!.getTime() - row!.started!.getTime()) / 1000;
+  const sendSeconds = (t.last.getTime() - row!.started!.getTime()) / 1000;
+  const ceilingPerSec = await ceiling(messageBytes, Math.min(size, 20000), poolSize * workers);
+  const sendPerSec = t.sent / sendSeconds;
+  return {
+    variant, size, workers, messageKb: Math.round(messageBytes / 102.4) / 10,
+    fanoutPerSec: Math.round(size / fanoutSeconds), sendPerSec: Math.round(sendPerSec), ceilingPerSec: Math.round(ceilingPerSec),
+    ratio: Math.round((sendPerSec / ceilingPerSec) * 100) / 100, peakRssMb: Math.round(rss),
+  };
+}
+
+/** Redis memory per queued deliver job: queue 20,000 jobs without workers and compare used_memory. */
+async function redisBytesPerJob(services: Services): Promise<number> {
+  const before = Number(/used_memory:(\d+)/.exec(await services.redis.info('memory'))![1]);
+  const ids = Array.from({ length: 20000 }, (_, i) => 900_000_000 + i);
+  for (let i = 0; i < ids.length; i += 2000) await enqueueDeliveries(services.queues, ids.slice(i, i + 2000));
+  const after = Number(/used_memory:(\d+)/.exec(await services.redis.info('memory'))![1]);
+  await services.queues.deliver.obliterate({ force: true });
+  return Math.round((after - before) / ids.length);
+}
+
+const sink = spawn(postfixBench, ['sink', String(sinkPort)], { stdio: 'ignore' });
+try {
+  await sleep(1500);
+  await dropDatabase(env.DATABASE_URL);
+  await ensureDatabase(env.DATABASE_URL);
+  const services = createServices(loadConfig(env), pino({ level: 'warn' }));
+  await migrate(services.pool);
+  const perJob = await redisBytesPerJob(services);
+  const rows: Row[] = [];
+  for (const variant of variants) {
+    const issue = await createBenchIssue(services, variant);
+    for (const size of sizes) {
+      for (const workers of workerCounts) {
+        const row = await measure(services, variant, issue.id, size, workers, issue.messageBytes);
+        rows.push(row);
+        console.error(`done: ${JSON.stringify(row)}`);
+      }
+    }
+  }
+  const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
+  console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
+  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
+  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peak worker RSS MB');
+  console.log('---|---|---|---|---|---|---|---|---');
+  for (const r of rows) console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb}`);
+  console.log(`\nRedis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
+  await services.queues.deliver.obliterate({ force: true }).catch(() => {});
+  await services.queues.fanout.obliterate({ force: true }).catch(() => {});
+  await services.close();
+  await dropDatabase(env.DATABASE_URL);
+} finally {
+  sink.kill('SIGTERM');
+}

@@ -1,0 +1,93 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { getIssue } from '../../db/issues';
+import { getListBySlug } from '../../db/lists';
+import { TidingsError } from '../../errors';
+import { createMailer } from '../../app/runtime';
+import { loadContentFile } from '../../render/content';
+import { formatFindings } from '../../render/preflight';
+import { preflightFile } from '../../render/preflight-file';
+import { writePreview } from '../../render/preview';
+import { renderIssue } from '../../render/render-issue';
+import { Links } from '../../security/links';
+import { TokenCodec } from '../../security/tokens';
+import { buildSingleMessage } from '../../send/single-message';
+import { testSend } from '../../send/test-send';
+import { commandContext, output, withServices } from '../context';
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** `tidings issue check <file>`: the preflight rules on a content file; exit code 1 when an error is found. */
+export async function issueCheckCommand(file: string, opts: { json?: boolean; templates?: string }): Promise<void> {
+  const ctx = commandContext({ ...opts, quiet: true });
+  const report = await preflightFile(file, { assetBaseUrl: ctx.config.assetBaseUrl, templatesDir: opts.templates });
+  const ok = report.errors.length === 0;
+  output(ctx, { id: file, ok, htmlBytes: report.htmlBytes, errors: report.errors, warnings: report.warnings }, [
+    ...formatFindings(report),
+    `${ok ? 'ok' : 'not sendable'}: ${file}: ${report.errors.length} error(s), ${report.warnings.length} warning(s)${report.htmlBytes ? `, HTML ${kb(report.htmlBytes)} (Gmail clips above 102 KB)` : ''}`,
+  ]);
+  if (!ok) process.exitCode = 1;
+}
+
+/**
+ * `tidings preview <issue> [--out dir]`: the HTML, text and .eml of one personalised message plus PNG
+ * screenshots at 375 and 700 px. <issue> is a stored issue (id or slug) or a content file, which needs no
+ * database.
+ */
+export async function previewCommand(
+  issueRef: string,
+  opts: { out: string; list?: string; name?: string; chromium?: string; json?: boolean },
+): Promise<void> {
+  const ctx = commandContext({ ...opts, quiet: true });
+  const { config } = ctx;
+  const isFile = /\.ya?ml$/i.test(issueRef) && (await stat(issueRef).then((s) => s.isFile(), () => false));
+  let message;
+  if (isFile) {
+    if (opts.list) throw new TidingsError('INVALID_INPUT', '--list needs a stored issue; preview a content file without it');
+    const { content } = await loadContentFile(issueRef);
+    const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl });
+    const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
+    message = buildSingleMessage({
+      config,
+      links,
+      issue: { id: 0, slug: content.slug, subject: rendered.subject, html: rendered.html, text: rendered.text, defaultName: content.default_name },
+      list: { id: 0, name: config.mailFrom.name || content.title, slug: 'preview' },
+      recipient: { email: 'preview@example.com', name: opts.name },
+      messageNumber: 1,
+    });
+    message = { ...message, slug: content.slug };
+  } else {
+    message = await withServices(ctx, async ({ pool, links }) => {
+      const issue = await getIssue(pool, issueRef);
+      const list = opts.list ? await getListBySlug(pool, opts.list) : { id: 0, name: config.mailFrom.name || issue.subject, slug: 'preview' };
+      const built = buildSingleMessage({ config, links, issue, list, recipient: { email: 'preview@example.com', name: opts.name }, messageNumber: 1 });
+      return { ...built, slug: issue.slug };
+    });
+  }
+  const result = await writePreview(
+    { slug: message.slug, html: message.html, text: message.text, eml: message.raw },
+    { outDir: path.resolve(opts.out), assetBaseUrl: config.assetBaseUrl, chromium: opts.chromium },
+  );
+  if (result.skipped) process.stderr.write(`warning: ${result.skipped}\n`);
+  output(ctx, { id: message.slug, files: result.files, screenshots: result.screenshots, skipped: result.skipped ?? null, htmlBytes: Buffer.byteLength(message.html) }, [
+    ...result.files.map((f) => `wrote ${path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f)}`),
+    `HTML ${kb(Buffer.byteLength(message.html))} (Gmail clips above 102 KB)`,
+  ]);
+}
+
+/** `tidings send <issue> --test <email>`: one personalised message to that address; no send row. */
+export async function testSendCommand(issueRef: string, opts: { test: string; list?: string; at?: string; wait?: boolean; json?: boolean }): Promise<void> {
+  const ctx = commandContext({ ...opts, quiet: true });
+  if (opts.at || opts.wait) throw new TidingsError('INVALID_INPUT', '--test sends one message at once: leave out --at and --wait');
+  await withServices(ctx, async (services) => {
+    const { mailer, description } = await createMailer(services.config, services.log);
+    try {
+      const result = await testSend(services, mailer, issueRef, opts.test, { list: opts.list });
+      output(ctx, { id: result.messageId, issue: result.issue.slug, to: result.to, response: result.response }, [
+        `test message of ${result.issue.slug} sent to ${result.to} via ${description}: ${result.response}`,
+      ]);
+    } finally {
+      await mailer.close();
+    }
+  });
+}

@@ -1,0 +1,90 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { z } from 'zod';
+import { getIssueSource } from '../../db/issue-source';
+import { getIssue } from '../../db/issues';
+import { createIssueFromFile } from '../../render/create-issue';
+import { parseContent, type IssueContent } from '../../render/content';
+import { preflight } from '../../render/preflight';
+import { ApiError, route } from './route';
+
+const MAX_CONTENT_BYTES = 2 * 1024 * 1024;
+const byRef = z.object({ ref: z.string().min(1).max(200).meta({ example: 'ml-utd-32' }) });
+const issue = z
+  .object({ id: z.number(), slug: z.string(), subject: z.string(), preheader: z.string(), template: z.string(), htmlBytes: z.number(), textBytes: z.number() })
+  .meta({ id: 'Issue' });
+
+const summary = (i: { id: number; slug: string; subject: string; preheader: string; template: string; html: string; text: string }) => ({
+  id: i.id,
+  slug: i.slug,
+  subject: i.subject,
+  preheader: i.preheader,
+  template: i.template,
+  htmlBytes: Buffer.byteLength(i.html),
+  textBytes: Buffer.byteLength(i.text),
+});
+
+export const issueRoutes = [
+  route({
+    method: 'post', path: '/issues', tag: 'issues', summary: 'Create (or update, while never sent) an issue from its content YAML', status: 201,
+    raw: { contentType: 'application/yaml', description: 'The content file, as `tidings issue create` reads it' },
+    response: issue.extend({ created: z.boolean(), updated: z.boolean() }),
+    handler: async ({ services, req }) => {
+      const source = await text(req);
+      if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError(413, 'TOO_LARGE', 'the content is larger than 2 MB');
+      if (!source.trim()) throw new ApiError(400, 'INVALID_INPUT', 'body: expected the issue content (YAML)', 'body');
+      // The same path as the CLI (render, store, links), through a private temporary file.
+      const dir = await mkdtemp(path.join(tmpdir(), 'tidings-issue-'));
+      try {
+        const file = path.join(dir, 'issue.yaml');
+        await writeFile(file, source);
+        const result = await createIssueFromFile(services.pool, file, { assetBaseUrl: services.config.assetBaseUrl });
+        return { ...summary(result.issue), created: result.created, updated: result.updated };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  }),
+  route({
+    method: 'get', path: '/issues/:ref', tag: 'issues', summary: 'An issue (id or slug)',
+    params: byRef, response: issue,
+    handler: async ({ services, params }) => summary(await getIssue(services.pool, params.ref)),
+  }),
+  route({
+    method: 'get', path: '/issues/:ref/html', tag: 'issues', summary: 'The compiled HTML (personal values as %%tidings:…%% markers)',
+    params: byRef, produces: 'text/html',
+    handler: async ({ services, params, res }) => {
+      const i = await getIssue(services.pool, params.ref);
+      res.status(200).type('text/html; charset=utf-8').set('Content-Security-Policy', "default-src 'none'; img-src * data:; style-src 'unsafe-inline'").send(i.html);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'get', path: '/issues/:ref/text', tag: 'issues', summary: 'The compiled plain text',
+    params: byRef, produces: 'text/plain',
+    handler: async ({ services, params, res }) => {
+      const i = await getIssue(services.pool, params.ref);
+      res.status(200).type('text/plain; charset=utf-8').send(i.text);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'post', path: '/issues/:ref/preflight', tag: 'issues', summary: 'Run the preflight checks on a stored issue (errors stop a send, warnings do not)',
+    params: byRef,
+    response: z.object({ sendable: z.boolean(), errors: z.array(z.unknown()), warnings: z.array(z.unknown()) }),
+    handler: async ({ services, params }) => {
+      const i = await getIssue(services.pool, params.ref);
+      const source = await getIssueSource(services.pool, i.id);
+      let content: IssueContent | undefined;
+      try {
+        content = parseContent(source, `issue ${i.slug}`);
+      } catch {
+        content = undefined;
+      }
+      const report = preflight({ subject: i.subject, preheader: i.preheader, html: i.html, text: i.text, content, source, file: `issue ${i.slug}` });
+      return { sendable: report.errors.length === 0, errors: report.errors, warnings: report.warnings };
+    },
+  }),
+];

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { createList } from '../../db/lists';
+import { deleteList, getListWithCounts, listListsWithCounts, updateList } from '../../db/list-admin';
+import { getListBySlug } from '../../db/lists';
+import { exportList } from '../../imports/export';
+import { route } from './route';
+import * as s from './schemas';
+
+const bySlug = z.object({ slug: s.slug });
+
+export const listRoutes = [
+  route({
+    method: 'get', path: '/lists', tag: 'lists', summary: 'All lists with subscription counts',
+    response: z.object({ lists: z.array(s.list) }),
+    handler: async ({ services }) => ({ lists: await listListsWithCounts(services.pool) }),
+  }),
+  route({
+    method: 'post', path: '/lists', tag: 'lists', summary: 'Create a list', status: 201,
+    body: z.object({ slug: s.slug, name: z.string().min(1).max(200), doubleOptIn: z.boolean().default(false) }),
+    response: s.list,
+    handler: async ({ services, body }) => createList(services.pool, body),
+  }),
+  route({
+    method: 'get', path: '/lists/:slug', tag: 'lists', summary: 'One list with subscription counts',
+    params: bySlug, response: s.list,
+    handler: async ({ services, params }) => getListWithCounts(services.pool, params.slug),
+  }),
+  route({
+    method: 'patch', path: '/lists/:slug', tag: 'lists', summary: 'Rename a list or change double opt-in',
+    params: bySlug, body: z.object({ name: z.string().min(1).max(200).optional(), doubleOptIn: z.boolean().optional() }), response: s.list,
+    handler: async ({ services, params, body }) => {
+      await updateList(services.pool, params.slug, body);
+      return getListWithCounts(services.pool, params.slug);
+    },
+  }),
+  route({
+    method: 'delete', path: '/lists/:slug', tag: 'lists', summary: 'Delete a list that was never sent to (its subscriptions go with it)',
+    params: bySlug,
+    handler: async ({ services, params }) => {
+      await deleteList(services.pool, params.slug);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'get', path: '/lists/:slug/export', tag: 'subscribers', summary: "Stream a list's subscribers as CSV or JSON lines",
+    params: bySlug,
+    query: z.object({ format: z.enum(['csv', 'jsonl']).default('csv'), status: z.enum(['confirmed', 'unconfirmed', 'unsubscribed']).optional() }),
+    produces: 'text/csv',
+    handler: async ({ services, params, query, res }) => {
+      const list = await getListBySlug(services.pool, params.slug);
+      res.status(200).set({
+        'Content-Type': query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Content-Disposition': `attachment; filename="${list.slug}.${query.format}"`,
+      });
+      const stream = exportList(services.pool, list.id, query.format, { status: query.status });
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        res.on('close', resolve);
+        stream.pipe(res);
+      });
+      return undefined;
+    },
+  }),
+];

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/** Schemas shared by the API routes and the OpenAPI document. */
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits and dashes').meta({ example: 'weekly' });
+export const id = z.coerce.number().int().positive().meta({ example: 42 });
+export const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+export const subscriptionStatus = z.enum(['confirmed', 'unconfirmed']);
+export const emailAddress = z.string().trim().max(254).pipe(z.email('must be a valid email address')).meta({ example: 'ada@example.com' });
+
+export const errorBody = z
+  .object({ error: z.object({ code: z.string().meta({ example: 'INVALID_INPUT' }), message: z.string(), field: z.string().optional() }) })
+  .meta({ id: 'Error' });
+
+export const list = z
+  .object({
+    id: z.number(),
+    slug,
+    name: z.string(),
+    doubleOptIn: z.boolean(),
+    createdAt: z.string().optional(),
+    subscriptions: z.object({ confirmed: z.number(), unconfirmed: z.number(), unsubscribed: z.number() }).optional(),
+  })
+  .meta({ id: 'List' });
+
+export const subscriber = z
+  .object({
+    id: z.number(),
+    email: z.string(),
+    name: z.string(),
+    status: z.enum(['active', 'blocked']),
+    attributes: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    subscriptions: z.array(z.object({ list: z.string(), status: z.string(), createdAt: z.string() })),
+  })
+  .meta({ id: 'Subscriber' });
+
+export const importJob = z
+  .object({
+    id: z.number(),
+    listId: z.number(),
+    source: z.string(),
+    status: z.enum(['running', 'finished', 'failed']),
+    subscriptionStatus,
+    rowsRead: z.number(),
+    imported: z.number(),
+    subscribed: z.number(),
+    rejected: z.number(),
+    checkpointLine: z.number(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'ImportJob' });
+
+export const rejection = z.object({ line: z.number(), reason: z.string() }).meta({ id: 'RejectedRow' });
+
+export const send = z
+  .object({
+    id: z.number(),
+    status: z.string(),
+    statusReason: z.string().nullable(),
+    issue: z.string(),
+    subject: z.string(),
+    list: z.string(),
+    total: z.number(),
+    scheduledAt: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    counts: z.record(z.string(), z.number()),
+  })
+  .meta({ id: 'Send' });
+
+const pair = z.object({ total: z.number(), unique: z.number() });
+export const sendStats = z
+  .object({
+    send: z.object({ id: z.number(), status: z.string(), issue: z.object({ id: z.number(), slug: z.string(), subject: z.string() }), list: z.object({ id: z.number(), slug: z.string() }) }),
+    deliveries: z.record(z.string(), z.number()),
+    bounced: z.object({ total: z.number(), hard: z.number(), soft: z.number(), policy: z.number() }),
+    complaints: z.number(),
+    unsubscribes: z.number(),
+    opens: pair.extend({ machine: pair }),
+    clicks: pair.extend({ machine: pair, links: z.array(z.object({ linkId: z.number(), url: z.string().nullable(), total: z.number(), unique: z.number(), machine: z.number() })) }),
+    rates: z.object({ open: z.number(), click: z.number(), bounce: z.number(), complaint: z.number(), unsubscribe: z.number() }),
+    timeline: z.object({ bucket: z.string(), points: z.array(z.object({ at: z.string(), opens: z.number(), machineOpens: z.number(), clicks: z.number(), machineClicks: z.number() })) }),
+  })
+  .meta({ id: 'SendStats' });
+
+export const suppression = z
+  .object({ id: z.number(), email: z.string(), reason: z.enum(['hard_bounce', 'soft_bounce', 'complaint', 'manual']), source: z.string(), details: z.record(z.string(), z.unknown()), createdAt: z.string() })
+  .meta({ id: 'Suppression' });

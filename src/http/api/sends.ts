@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Pool } from '../../db/pool';
+import { listRecentSends } from '../../db/send-list';
+import { countDeliveries, getSend } from '../../db/sends';
+import { cancelSend, pauseSend, resumeSend, retryFailed, startSend } from '../../send/control';
+import { getSendStats } from '../../stats/send-stats';
+import { route } from './route';
+import * as s from './schemas';
+
+const byId = z.object({ id: s.id });
+
+async function sendWithCounts(services: { pool: Pool }, id: number) {
+  const [send, counts] = await Promise.all([getSend(services.pool, id), countDeliveries(services.pool, id)]);
+  return { ...send, counts };
+}
+
+export const sendRoutes = [
+  route({
+    method: 'get', path: '/sends', tag: 'sends', summary: 'Recent sends, newest first, with live delivery counts',
+    query: z.object({ limit: s.limit(200, 20), before: z.coerce.number().int().positive().optional() }),
+    response: z.object({ sends: z.array(s.send) }),
+    handler: async ({ services, query }) => ({ sends: await listRecentSends(services.pool, query.limit, query.before) }),
+  }),
+  route({
+    method: 'post', path: '/sends', tag: 'sends', summary: 'Send an issue to a list now, or schedule it with `at`', status: 201,
+    body: z.object({ issue: z.union([z.string().min(1), z.number().int().positive()]).meta({ example: 'ml-utd-32' }), list: s.slug, at: z.iso.datetime({ offset: true }).optional().meta({ example: '2026-12-01T08:00:00Z' }) }),
+    handler: async ({ services, body }) => {
+      const { send } = await startSend(services, body.issue, body.list, body.at ? { at: new Date(body.at) } : {});
+      return sendWithCounts(services, send.id);
+    },
+  }),
+  route({
+    method: 'get', path: '/sends/:id', tag: 'sends', summary: 'A send with live delivery counts by status',
+    params: byId,
+    handler: async ({ services, params }) => sendWithCounts(services, params.id),
+  }),
+  route({
+    method: 'post', path: '/sends/:id/pause', tag: 'sends', summary: 'Pause a send (no new message starts until it is resumed)',
+    params: byId, body: z.object({ reason: z.string().max(500).optional() }),
+    handler: async ({ services, params, body }) => {
+      await pauseSend(services, params.id, body.reason);
+      return sendWithCounts(services, params.id);
+    },
+  }),
+  route({
+    method: 'post', path: '/sends/:id/resume', tag: 'sends', summary: 'Resume a paused send where it stopped',
+    params: byId,
+    handler: async ({ services, params }) => ({ ...(await sendWithCounts(services, params.id)), requeued: (await resumeSend(services, params.id)).requeued }),
+  }),
+  route({
+    method: 'post', path: '/sends/:id/cancel', tag: 'sends', summary: 'Cancel a send: deliveries not yet sent become cancelled',
+    params: byId,
+    handler: async ({ services, params }) => {
+      const { cancelledDeliveries } = await cancelSend(services, params.id);
+      return { ...(await sendWithCounts(services, params.id)), cancelledDeliveries };
+    },
+  }),
+  route({
+    method: 'post', path: '/sends/:id/retry-failed', tag: 'sends', summary: 'Queue again the deliveries that failed for a temporary or sender-side reason',
+    params: byId,
+    handler: async ({ services, params }) => {
+      const { retried } = await retryFailed(services, params.id);
+      return { ...(await sendWithCounts(services, params.id)), retried };
+    },
+  }),
+  route({
+    method: 'get', path: '/sends/:id/stats', tag: 'statistics', summary: 'Statistics of a send: deliveries, bounces, complaints, unsubscribes, opens, clicks per link, timeline',
+    params: byId, response: s.sendStats,
+    handler: async ({ services, params }) => getSendStats(services.pool, params.id),
+  }),
+];

@@ -1,0 +1,144 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import validator from 'validator';
+import type { Services } from '../../app/services';
+import { findListBySlug, type List } from '../../db/lists';
+import { claimConfirmationEmail, subscribeFromForm } from '../../db/readers';
+import { buildConfirmationEmail } from '../../mail/confirmation-email';
+import { dkimSignerFor } from '../../mail/dkim';
+import { escapeHtml, singleLine } from '../../render/slots';
+import { page, paragraph } from '../pages';
+import { strings } from '../strings';
+
+/** Subscribe requests per client address per minute. */
+export const SUBSCRIBE_PER_IP_PER_MINUTE = 20;
+/** The name of the honeypot field: hidden from people, filled in by form-spamming bots. */
+export const HONEYPOT_FIELD = 'website';
+const BODY_LIMIT = '4kb';
+
+const wantsJson = (req: Request) => Boolean(req.is('application/json')) || req.accepts(['html', 'json']) === 'json';
+
+/**
+ * POST /subscribe (form or JSON: email, name, list) and GET /subscribe/:list (a plain form any site can
+ * link to or embed). The answer is the same, in status, body and timing, whatever the address's state
+ * (new, subscribed, unsubscribed, blocked): the database work and the email happen after the response.
+ * Limits: requests per client address (Redis), one confirmation email per address per 24 hours (Redis,
+ * and a database claim that also holds when Redis is down), a honeypot field, a small body.
+ */
+export function subscribeRoutes(services: Services): Router {
+  const router = Router();
+  const { config, log } = services;
+  const perIp = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:subscribe-ip`, points: SUBSCRIBE_PER_IP_PER_MINUTE, duration: 60 });
+  const perAddress = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:confirm-email`, points: 1, duration: 24 * 3600 });
+  const dkim = dkimSignerFor(config);
+
+  router.get('/subscribe/:list', async (req, res) => {
+    const list = await findListBySlug(services.pool, req.params.list);
+    if (!list) return res.status(404).send(page(strings.notFoundTitle, paragraph(strings.listNotFound)));
+    // Other sites may embed this form in a frame.
+    res.removeHeader('X-Frame-Options');
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors *");
+    res.send(page(strings.subscribeTitle(list.name), subscribeForm(list)));
+  });
+
+  router.post(
+    '/subscribe',
+    express.urlencoded({ extended: false, limit: BODY_LIMIT }),
+    express.json({ limit: BODY_LIMIT }),
+    async (req: Request, res: Response) => {
+      const json = wantsJson(req);
+      const fail = (status: number, message: string) =>
+        json ? res.status(status).json({ error: message }) : res.status(status).send(page(strings.errorTitle, paragraph(message)));
+      try {
+        await perIp.consume(req.socket.remoteAddress ?? 'unknown');
+      } catch (err) {
+        if (err instanceof RateLimiterRes) {
+          res.set('Retry-After', String(Math.ceil(err.msBeforeNext / 1000)));
+          return fail(429, strings.subscribeTooMany);
+        }
+        log.error({ event: 'subscribe.rate_limit_failed', err }, 'rate limiter unavailable; going on');
+      }
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
+      const email = field('email').trim();
+      const name = singleLine(field('name')).slice(0, 200);
+      const slug = field('list').trim();
+      if (!slug) return fail(400, strings.subscribeMissingList);
+      if (!validator.isEmail(email) || email.length > 254) return fail(400, strings.subscribeInvalidEmail);
+      const list = await findListBySlug(services.pool, slug);
+      if (!list) return fail(404, strings.listNotFound);
+
+      const message = list.doubleOptIn ? strings.subscribeDoneDoubleOptIn : strings.subscribeDoneSingleOptIn;
+      if (json) res.status(202).json({ status: 'accepted', message });
+      else res.status(202).send(page(strings.subscribeDoneTitle, paragraph(message)));
+
+      // A filled-in honeypot gets the same answer, and nothing happens.
+      if (field(HONEYPOT_FIELD)) {
+        log.info({ event: 'subscribe.honeypot', listId: list.id }, 'honeypot filled: ignored');
+        return;
+      }
+      setImmediate(() => {
+        processSubscription(list, email, name).catch((err) => log.error({ event: 'subscribe.failed', listId: list.id, err }, 'could not process a subscription'));
+      });
+    },
+  );
+
+  async function processSubscription(list: List, email: string, name: string): Promise<void> {
+    const outcome = await subscribeFromForm(services.pool, { listId: list.id, email, name, doubleOptIn: list.doubleOptIn });
+    if (outcome.action !== 'confirm') {
+      log.info({ event: 'subscribe.processed', listId: list.id, action: outcome.action }, 'subscription form processed');
+      return;
+    }
+    // One confirmation email per address per 24 hours: Redis first (cheap under a flood), then the
+    // database claim decides for good.
+    const allowed = await perAddress.consume(email.toLowerCase()).then(
+      () => true,
+      (err) => !(err instanceof RateLimiterRes),
+    );
+    if (!allowed || !(await claimConfirmationEmail(services.pool, list.id, outcome.subscriberId))) {
+      log.info({ event: 'subscribe.confirmation_limited', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email already sent recently');
+      return;
+    }
+    const raw = buildConfirmationEmail({
+      from: config.mailFrom,
+      to: { name, address: email },
+      sendingDomain: config.sendingDomain,
+      subject: strings.confirmEmailSubject(list.name),
+      intro: strings.confirmEmailIntro(list.name),
+      button: strings.confirmEmailButton,
+      outro: strings.confirmEmailOutro,
+      confirmUrl: services.links.confirm(outcome.subscriberId, list.id),
+      dkim,
+    });
+    const mailer = await services.readerMail.get();
+    await mailer.send({ from: config.mailFrom.address, to: email }, raw);
+    log.info({ event: 'subscribe.confirmation_sent', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email sent');
+  }
+
+  // A body over the limit: 413, in the form the client asked for.
+  router.use('/subscribe', (err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
+    if (err.status === 413) {
+      return wantsJson(req) ? res.status(413).json({ error: strings.bodyTooLarge }) : res.status(413).send(page(strings.errorTitle, paragraph(strings.bodyTooLarge)));
+    }
+    if (err.status === 400 && err.type === 'entity.parse.failed') {
+      return res.status(400).json({ error: 'The request body is not valid JSON.' });
+    }
+    next(err);
+  });
+
+  return router;
+}
+
+function subscribeForm(list: List): string {
+  const id = (name: string) => `f-${name}`;
+  return `<form method="post" action="/subscribe">
+<input type="hidden" name="list" value="${escapeHtml(list.slug)}">
+<p><label for="${id('email')}">${escapeHtml(strings.subscribeEmailLabel)}</label><br>
+<input id="${id('email')}" name="email" type="email" required autocomplete="email" style="font:inherit;width:100%;padding:.4rem"></p>
+<p><label for="${id('name')}">${escapeHtml(strings.subscribeNameLabel)}</label><br>
+<input id="${id('name')}" name="name" type="text" autocomplete="name" maxlength="200" style="font:inherit;width:100%;padding:.4rem"></p>
+<p style="position:absolute;left:-10000px" aria-hidden="true"><label for="${id(HONEYPOT_FIELD)}">${escapeHtml(strings.subscribeHoneypotLabel)}</label>
+<input id="${id(HONEYPOT_FIELD)}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></p>
+<p><button type="submit">${escapeHtml(strings.subscribeButton)}</button></p>
+</form>`;
+}

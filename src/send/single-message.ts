@@ -1,0 +1,62 @@
+import type { Config } from '../config';
+import { MessageTemplate } from '../mail/message-template';
+import { escapeHtml, fillMarkers, fillSendSlots, singleLine } from '../render/slots';
+import type { Links } from '../security/links';
+import { removeOpenPixel } from '../security/tracked-links';
+import { dkimSignerFor } from '../../workers/send-message-cache';
+
+export interface SingleMessageInput {
+  config: Config;
+  links: Links;
+  issue: { id: number; slug: string; subject: string; html: string; text: string; defaultName: string };
+  /** The list named in the footer and List-Id; a test message needs no real one. */
+  list: { id: number; name: string; slug: string };
+  recipient: { email: string; name?: string };
+  /** Numbers the Message-ID (`<tidings.0.<n>@domain>`: send 0 is "not a send"). */
+  messageNumber?: number;
+}
+
+export interface SingleMessage {
+  /** The whole message as it goes over SMTP. */
+  raw: Buffer;
+  messageId: string;
+  /** The personalised HTML and text parts, exactly as encoded in `raw`. */
+  html: string;
+  text: string;
+}
+
+/**
+ * One personalised message outside a send: `tidings send --test` and `tidings preview`. It goes through the
+ * same MessageTemplate as the workers (headers, encoding, DKIM), shaped as for a list with tracking off: no
+ * open pixel and the links as written, so a test message records no open or click. The unsubscribe link
+ * is the general unsubscribe page: a test recipient cannot unsubscribe by clicking around in a test.
+ */
+export function buildSingleMessage(input: SingleMessageInput): SingleMessage {
+  const { config, links, issue, list } = input;
+  const sendValues = { listName: list.name, webVersionUrl: links.webVersion(issue.slug) };
+  const { html, text } = fillSendSlots({ html: removeOpenPixel(issue.html), text: issue.text }, sendValues);
+  const template = new MessageTemplate({
+    sendId: 0,
+    listId: list.id,
+    issueId: issue.id,
+    from: config.mailFrom,
+    subject: issue.subject,
+    list: { name: list.name, slug: list.slug },
+    sendingDomain: config.sendingDomain,
+    html,
+    text,
+    unsubscribeMailto: config.listUnsubscribeMailto,
+    dkim: dkimSignerFor(config),
+  });
+  const deliveryId = input.messageNumber ?? Date.now();
+  const name = singleLine(input.recipient.name ?? '') || issue.defaultName;
+  const recipient = { deliveryId, email: input.recipient.email, name, unsubscribeUrl: links.unsubscribeHelp(), openPixelUrl: '', clickBase: '' };
+  const raw = template.render(recipient);
+  const esc = { name: escapeHtml(name), unsubscribeUrl: escapeHtml(recipient.unsubscribeUrl), openPixelUrl: '', clickBase: '' };
+  return {
+    raw,
+    messageId: template.messageId(deliveryId),
+    html: fillMarkers(html, esc),
+    text: fillMarkers(text, { name, unsubscribeUrl: recipient.unsubscribeUrl, openPixelUrl: '', clickBase: '' }),
+  };
+}

@@ -1,0 +1,49 @@
+import validator from 'validator';
+import type { Services } from '../app/services';
+import { getIssue, type Issue } from '../db/issues';
+import { getListBySlug } from '../db/lists';
+import { findSubscriberByEmail } from '../db/subscribers';
+import { TidingsError } from '../errors';
+import type { Mailer } from '../mail/mailer';
+import { ensureSendable } from '../render/preflight-gate';
+import { buildSingleMessage } from './single-message';
+
+export interface TestSendResult {
+  issue: Issue;
+  to: string;
+  messageId: string;
+  /** The SMTP server's reply. */
+  response: string;
+}
+
+/**
+ * `tidings send <issue> --test <email>`: one personalised message to that address only. Preflight runs first,
+ * as before every send; no sends or deliveries row is created. The greeting uses the subscriber's name when
+ * the address is a subscriber, so the test shows what they would get.
+ */
+export async function testSend(
+  services: Services,
+  mailer: Mailer,
+  issueRef: string,
+  email: string,
+  options: { list?: string; name?: string } = {},
+): Promise<TestSendResult> {
+  const to = email.trim();
+  if (!validator.isEmail(to)) throw new TidingsError('INVALID_INPUT', `--test needs an email address, got '${email}'`, { email });
+  const issue = await getIssue(services.pool, issueRef);
+  await ensureSendable(services, issue);
+  const list = options.list
+    ? await getListBySlug(services.pool, options.list)
+    : { id: 0, name: services.config.mailFrom.name || issue.subject, slug: 'test' };
+  const subscriber = await findSubscriberByEmail(services.pool, to);
+  const message = buildSingleMessage({
+    config: services.config,
+    links: services.links,
+    issue,
+    list,
+    recipient: { email: to, name: options.name ?? subscriber?.name },
+  });
+  const { response } = await mailer.send({ from: services.config.mailFrom.address, to }, message.raw);
+  services.log.info({ event: 'send.test_sent', issueId: issue.id, messageId: message.messageId }, 'test message sent');
+  return { issue, to, messageId: message.messageId, response };
+}

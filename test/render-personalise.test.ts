@@ -1,0 +1,129 @@
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createList } from '../src/db/lists';
+import { MessageTemplate } from '../src/mail/message-template';
+import { loadContentFile, parseContent, type IssueContent } from '../src/render/content';
+import { createIssueFromFile } from '../src/render/create-issue';
+import { renderIssue, type RenderedIssue } from '../src/render/render-issue';
+import { fillMarkers } from '../src/render/slots';
+import { Links } from '../src/security/links';
+import { TokenCodec } from '../src/security/tokens';
+import { startSend } from '../src/send/start-send';
+import { startStack, TEST_SECRET, type TestStack } from './helpers';
+
+const SAMPLE = 'content/ml-utd-32.yaml';
+const ASSETS = 'https://assets.example.com/';
+const HOSTILE = ['<script>alert(1)</script>', '"><img src=x>'];
+const links = new Links('https://news.example.com', new TokenCodec(TEST_SECRET));
+const list = { id: 7, name: 'ML UTD 周刊', slug: 'weekly' };
+
+let content: IssueContent;
+let compiled: RenderedIssue;
+
+beforeAll(async () => {
+  content = (await loadContentFile(SAMPLE)).content;
+  compiled = await renderIssue(content, { assetBaseUrl: ASSETS });
+});
+
+/** A message as the workers build it: send values filled once, then MessageTemplate per subscriber. */
+function messageFor(name: string, deliveryId = 42): { raw: Buffer; unsubscribeUrl: string; openPixelUrl: string } {
+  const sendValues = { listName: list.name, webVersionUrl: links.webVersion(content.slug) };
+  const template = new MessageTemplate({
+    sendId: 3,
+    listId: list.id,
+    issueId: 5,
+    from: { name: '数据生活 LifeWithData', address: 'news@lifewithdata.test' },
+    subject: compiled.subject,
+    list,
+    sendingDomain: 'lifewithdata.test',
+    html: fillMarkers(compiled.html, sendValues),
+    text: fillMarkers(compiled.text, sendValues),
+  });
+  const recipient = {
+    deliveryId,
+    email: 'reader@example.com',
+    name,
+    unsubscribeUrl: links.unsubscribe(11, list.id, deliveryId),
+    openPixelUrl: links.openPixel(deliveryId),
+    clickBase: links.clickBase(deliveryId),
+  };
+  return { raw: template.render(recipient), unsubscribeUrl: recipient.unsubscribeUrl, openPixelUrl: recipient.openPixelUrl };
+}
+
+describe('personal values in a message', () => {
+  for (const name of HOSTILE) {
+    it(`a subscriber named ${name} is escaped in the HTML part and shown as plain text in the text part`, async () => {
+      const parsed = await simpleParser(messageFor(name).raw);
+      const html = parsed.html as string;
+      expect(html).not.toContain(name);
+      expect(html).not.toMatch(/<script>|<img src=x>/);
+      expect(html).toContain(`>${name.replace(/[&<>"'`=]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39', '`': '#96', '=': '#61' }[c]};`)}，你好！</p>`);
+      // text/plain is never interpreted: the name appears exactly as given, on its own greeting line.
+      expect(parsed.text).toContain(`\n${name}，你好！\n`);
+      // The To header carries it as an encoded phrase, not as markup or extra headers.
+      expect(parsed.to && 'value' in parsed.to ? parsed.to.value[0] : undefined).toMatchObject({ name, address: 'reader@example.com' });
+    });
+  }
+
+  it('a filled-in message equals a full render with the subscriber\'s values, for ordinary and hostile names', async () => {
+    for (const name of ['张伟', 'Ada Lovelace', ...HOSTILE]) {
+      const message = messageFor(name, 1000 + name.length);
+      const parsed = await simpleParser(message.raw);
+      const full = await renderIssue(content, {
+        assetBaseUrl: ASSETS,
+        slotValues: { name, listName: list.name, webVersionUrl: links.webVersion(content.slug), unsubscribeUrl: message.unsubscribeUrl, openPixelUrl: message.openPixelUrl },
+      });
+      expect(parsed.html, name).toBe(full.html);
+      expect(parsed.text, name).toBe(full.text);
+    }
+  });
+
+  it('Chinese text survives content → render → MIME → parse byte for byte (subject, preheader, body)', async () => {
+    const raw = messageFor('张伟').raw;
+    // Everything on the wire is 7-bit: headers are RFC 2047 words, parts are base64.
+    expect(raw.every((byte) => byte < 0x80)).toBe(true);
+    const parsed = await simpleParser(raw);
+    expect(parsed.subject).toBe('[ML UTD 32] 最新的机器学习—数据生活');
+    expect(parsed.subject).toBe(content.subject);
+    expect(parsed.to && 'value' in parsed.to ? parsed.to.value[0].name : '').toBe('张伟');
+    const html = parsed.html as string;
+    expect(html).toContain(`>${content.preheader}`);
+    const values = { listName: list.name, webVersionUrl: links.webVersion(content.slug), name: '张伟', unsubscribeUrl: links.unsubscribe(11, list.id, 42), openPixelUrl: links.openPixel(42) };
+    expect(Buffer.from(html).equals(Buffer.from(fillMarkers(compiled.html, values)))).toBe(true);
+    const expectedText = fillMarkers(compiled.text, values);
+    expect(Buffer.from(parsed.text!).equals(Buffer.from(expectedText))).toBe(true);
+    for (const sentence of ['在当今软件工程和机器学习的繁忙前线，我们帮助您将信号与噪声分离。', '然而，随着数据技术征服世界，赌注也越来越高。', '《丛林奇兵》', '信用: ']) {
+      expect(html).toContain(sentence);
+      expect(parsed.text).toContain(sentence);
+    }
+  });
+});
+
+describe('the web version', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ http: true });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('escapes a hostile list name and default name, and never shows a subscriber\'s name', async () => {
+    const { pool } = stack.services;
+    await createList(pool, { slug: 'hostile', name: HOSTILE[0] });
+    const source = (await loadContentFile(SAMPLE)).source.replace('slug: ml-utd-32', 'slug: ml-utd-32-web').replace('default_name: 读者', `default_name: '${HOSTILE[1]}'`);
+    expect(parseContent(source, 'x.yaml').default_name).toBe(HOSTILE[1]);
+    const { writeFile } = await import('node:fs/promises');
+    const file = `${process.env.TMPDIR ?? '/tmp'}/tidings-web-${process.pid}.yaml`;
+    await writeFile(file, source);
+    const { issue } = await createIssueFromFile(pool, file, { assetBaseUrl: ASSETS });
+    await startSend(stack.services, issue.slug, 'hostile');
+
+    const page = await (await fetch(`${stack.baseUrl}/archive/${issue.slug}`)).text();
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).not.toContain('<img src=x>');
+    expect(page).toContain('subscribed to &lt;script&gt;alert(1)&lt;/script&gt;.');
+    expect(page).toContain('&quot;&gt;&lt;img src&#61;x&gt;，你好！');
+    expect(page).not.toContain('%%tidings:');
+  });
+});
