@@ -102,7 +102,7 @@ describe('preflight before a send', () => {
     // The issue renders (so `issue create` stores it), but its image has no alt text.
     const { issue } = await createIssueFromFile(pool, path.join(FIXTURES, 'image-alt.yaml'), options);
     const refused = startSend(stack.services, issue.slug, 'weekly');
-    await expect(refused).rejects.toMatchObject({ code: 'CONTENT_INVALID' });
+    await expect(refused).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED' });
     await expect(refused).rejects.toThrow(/issue 'preflight-base' failed preflight, nothing was sent:\n {2}error: issue preflight-base:14: image .* has no alt text/);
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM sends');
     expect(rows[0].n).toBe(0);

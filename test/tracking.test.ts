@@ -17,7 +17,7 @@ describe('open pixel', () => {
   beforeAll(async () => {
     stack = await startStack({ http: true, workers: true });
     const { pool, config } = stack.services;
-    const list = await createList(pool, { slug: 'pixels', name: 'Pixels' });
+    const list = await createList(pool, { slug: 'pixels', name: 'Pixels <b>&</b>' });
     await upsertSubscribers(pool, list.id, [1, 2, 3].map((i) => ({ email: `p${i}@example.com`, name: `P${i}`, attributes: {} })), 'confirmed');
     const { issue } = await createIssueFromFile(pool, SAMPLE_ISSUE, { assetBaseUrl: config.assetBaseUrl });
     const { send } = await startSend(stack.services, issue.id, 'pixels');
@@ -47,6 +47,13 @@ describe('open pixel', () => {
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p2@example.com')!)).toBe(1);
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p1@example.com')!)).toBe(0);
     expect(await countEvents(stack.services.pool, 'open', deliveryOf.get('p3@example.com')!)).toBe(0);
+  });
+
+  it('escapes the list name in the HTML part and keeps it as written in the text part', async () => {
+    const mail = await parse(stack.smtp.messages[0].raw);
+    expect(mail.html).toContain('Pixels &lt;b&gt;&amp;&lt;/b&gt;');
+    expect(mail.html).not.toContain('Pixels <b>');
+    expect(mail.text).toContain('Pixels <b>&</b>');
   });
 
   it('records nothing for a tampered token and answers 4xx (still with the image)', async () => {

@@ -6,7 +6,7 @@ import { getListById } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
 import { dkimSignerFor, type DkimSigner } from '../src/mail/dkim';
 import { MessageTemplate } from '../src/mail/message-template';
-import { fillMarkers } from '../src/render/slots';
+import { fillSendSlots } from '../src/render/slots';
 import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
 
 // Re-exported: other modules import it from the send path.
@@ -64,8 +64,8 @@ export class SendMessageCache {
       subject: issue.subject,
       list: { name: list.name, slug: list.slug },
       sendingDomain: config.sendingDomain,
-      html: fillMarkers(html, sendValues),
-      text: fillMarkers(issue.text, sendValues),
+      // The list name is the operator's text: escaped for the HTML part, as is for the text part.
+      ...fillSendSlots({ html, text: issue.text }, sendValues),
       unsubscribeMailto: config.listUnsubscribeMailto,
       dkim: this.dkim,
     });

@@ -25,7 +25,7 @@ export async function ensureSendable(deps: { pool: Pool; log: Logger }, issue: I
   }
   if (report.errors.length > 0) {
     throw new TidingsError(
-      'CONTENT_INVALID',
+      'PREFLIGHT_FAILED',
       `issue '${issue.slug}' failed preflight, nothing was sent:\n  ${formatFindings({ ...report, warnings: [] }).join('\n  ')}\nFix the content file, run \`tidings issue check <file>\`, then \`tidings issue create <file>\` again.`,
       { issueId: issue.id, preflight: report.errors },
     );
