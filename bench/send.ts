@@ -9,6 +9,7 @@
  * Prints a table; it is not a test and asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,8 @@ const sizes = arg('sizes', '10000,100000').split(',').map(Number);
 const workerCounts = arg('workers', '1,2').split(',').map(Number);
 const concurrency = Number(arg('concurrency', '100'));
 const poolSize = Number(arg('pool', '10'));
-const variants = arg('variants', 'sample,small').split(',');
+// sample: the personalised, tracked sample issue; small: two articles (~20 KB); +dkim: signed with RSA-2048.
+const variants = arg('variants', 'sample,small,sample+dkim').split(',');
 const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
 const sinkPort = 20000 + Math.floor(Math.random() * 20000);
 
@@ -80,13 +82,13 @@ function peakRssMb(pid: number): number {
 async function createBenchIssue(services: Services, variant: string): Promise<{ id: number; messageBytes: number }> {
   const source = readFileSync(path.join(root, 'content/ml-utd-32.yaml'), 'utf8');
   const content = issueContentSchema.parse(YAML.parse(source));
-  if (variant === 'small') {
+  if (variant.startsWith('small')) {
     // Two articles: about the 20 KB message of the figures quoted in the issue.
-    content.slug = 'bench-small';
+    content.slug = `bench-${variant.replace('+', '-')}`;
     content.sections = [{ title: content.sections[0].title, articles: content.sections[0].articles.slice(0, 2) }];
     content.keep_learning = undefined;
   } else {
-    content.slug = 'bench-sample';
+    content.slug = `bench-${variant.replace('+', '-')}`;
   }
   const rendered = await renderIssue(content, { assetBaseUrl: 'https://news.example.com/' });
   const { issue } = await saveIssue(services.pool, {
@@ -134,12 +136,16 @@ interface Row {
   peakRssMb: number;
 }
 
+const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const dkimEnv = { DKIM_DOMAIN: 'lifewithdata.example', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY: dkimKey };
+
 async function measure(services: Services, variant: string, issueId: number, size: number, workers: number, messageBytes: number): Promise<Row> {
-  const slug = `bench-${variant}-${size}-${workers}`;
+  const slug = `bench-${variant.replace('+', '-')}-${size}-${workers}`;
+  const workerEnv = { ...process.env, ...env, ...(variant.endsWith('+dkim') ? dkimEnv : {}) };
   await seedList(services, slug, size);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
-    children.push(spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    children.push(spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
   }
   await sleep(2500); // workers up and connected
   const { send } = await startSend(services, issueId, slug);

@@ -63,6 +63,10 @@ const schema = z.object({
   DKIM_ED25519_KEY: z.string().optional(),
   DKIM_ED25519_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be a DNS label like ed2026').optional(),
   BOUNCE_DOMAIN: z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a domain name like bounces.example.com').optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(\d{1,2}|loopback|uniquelocal|linklocal|[0-9a-f.:/, ]+)$/i, "must be a hop count (1), 'loopback', or proxy addresses/CIDRs separated by commas")
+    .optional(),
   LIST_UNSUBSCRIBE_MAILTO: z.string().regex(/^[^\s@<>?]+@[^\s@<>?]+$/, 'must be a bare address like unsubscribe@example.com').optional(),
 });
 
@@ -104,6 +108,8 @@ export interface Config {
   readonly bounceDomain: string | undefined;
   /** A mailto: alternative in List-Unsubscribe. */
   readonly listUnsubscribeMailto: string | undefined;
+  /** Express "trust proxy": which X-Forwarded-For hops name the client (rate limits, machine-open checks). */
+  readonly trustProxy: number | string | false;
 }
 
 export interface WebhookConfig {
@@ -180,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dkim: dkimConfig(v),
     bounceDomain: v.BOUNCE_DOMAIN?.toLowerCase(),
     listUnsubscribeMailto: v.LIST_UNSUBSCRIBE_MAILTO,
+    trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
   });
 }
 

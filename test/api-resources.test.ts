@@ -54,6 +54,9 @@ describe('subscribers, imports and export', () => {
       { line: 3, reason: "invalid email address 'bad'" },
       { line: 4, reason: "column 'age' expects a number, got 'old'" },
     ]);
+    const asJson = await api('POST', '/api/lists/people/imports', { email: 'x@example.com' });
+    expect(asJson.status).toBe(415);
+    expect(asJson.body).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'body' } });
     const rejections = await api<{ rejections: unknown[] }>('GET', `/api/imports/${imported.body.id}/rejections`);
     expect(rejections.body.rejections).toHaveLength(2);
 

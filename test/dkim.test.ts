@@ -83,11 +83,13 @@ describe('DKIM signing of prebuilt messages', () => {
     expect(relaxedHeader('Subject:  Hello \r\n\t World  ')).toBe('subject:Hello World');
     expect(simpleBodyHash([Buffer.from('')])).toBe(simpleBodyHash([Buffer.from('\r\n')]));
     expect(simpleBodyHash([Buffer.from('a\r\n\r\n\r\n')])).toBe(simpleBodyHash([Buffer.from('a\r\n')]));
+    expect(simpleBodyHash([Buffer.from('a\r\n'), Buffer.from('\r\n')])).toBe(simpleBodyHash([Buffer.from('a\r\n')]));
+    expect(simpleBodyHash([Buffer.from('ab'), Buffer.from('cd\r\n')])).toBe(simpleBodyHash([Buffer.from('abcd\r\n')]));
     expect(SIGNED_HEADERS.filter((n) => n === 'from')).toHaveLength(2);
   });
 });
 
-describe('DKIM configuration', () => {
+describe('DKIM, VERP and proxy configuration', () => {
   const base = { NODE_ENV: 'test', DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 's1' };
   const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'pkcs8' }).toString();
 
@@ -108,6 +110,9 @@ describe('DKIM configuration', () => {
     expect(() => loadConfig({ ...base, DKIM_PRIVATE_KEY: pem(rsa), DKIM_ED25519_KEY: 'garbage-----BEGIN' })).toThrow(/^DKIM_ED25519_KEY: is not a PEM private key/);
     expect(() => loadConfig({ NODE_ENV: 'test', BOUNCE_DOMAIN: 'not a domain' })).toThrow(/^BOUNCE_DOMAIN:/);
     expect(() => loadConfig({ NODE_ENV: 'test', LIST_UNSUBSCRIBE_MAILTO: 'Name <u@x.com>' })).toThrow(/^LIST_UNSUBSCRIBE_MAILTO:/);
+    expect(() => loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'yes please' })).toThrow(/^TRUST_PROXY:/);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ NODE_ENV: 'test' }).trustProxy).toBe(false);
   });
 
   it('`tidings dkim keygen` writes a key that signs and prints the TXT record that verifies it', async () => {

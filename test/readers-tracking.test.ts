@@ -207,3 +207,26 @@ describe('event buffer', () => {
     expect((await opens()) - before).toBe(37);
   });
 });
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  let stack: TestStack;
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("takes the client's address from X-Forwarded-For: an Apple proxy address flags the open", async () => {
+    stack = await startStack({ http: true, env: { TRUST_PROXY: 'loopback' } });
+    const { pool, links } = stack.services;
+    const list = await createList(pool, { slug: 'proxied', name: 'Proxied' });
+    const { subscriberIds } = await upsertSubscribers(pool, list.id, [{ email: 'p@example.com', name: '', attributes: {} }], 'confirmed');
+    const issue = await pool.query<{ id: number }>(`INSERT INTO issues (slug, subject, template, source, source_hash, html, text) VALUES ('p', 'P', 'default', '', 'p', '', '') RETURNING id`);
+    const send = await pool.query<{ id: number }>('INSERT INTO sends (issue_id, list_id) VALUES ($1, $2) RETURNING id', [issue.rows[0].id, list.id]);
+    const delivery = await pool.query<{ id: number }>('INSERT INTO deliveries (send_id, subscriber_id) VALUES ($1, $2) RETURNING id', [send.rows[0].id, subscriberIds[0]]);
+    const pixel = links.openPixel(delivery.rows[0].id);
+    await fetch(pixel, { headers: { 'user-agent': BROWSER, 'x-forwarded-for': '17.58.1.1' } });
+    await fetch(pixel, { headers: { 'user-agent': BROWSER, 'x-forwarded-for': '203.0.113.9' } });
+    await stack.services.events.flush();
+    const { rows } = await pool.query<{ flags: string[] }>("SELECT flags FROM events WHERE type = 'open' ORDER BY id");
+    expect(rows.map((r) => r.flags)).toEqual([['apple_mpp'], []]);
+  });
+});

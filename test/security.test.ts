@@ -157,12 +157,16 @@ describe('security', () => {
     }
   });
 
-  it('a burst of 1,000 subscribe requests for one address sends at most one confirmation email', async () => {
+  it('a burst of 1,000 subscribe requests for one address sends at most one confirmation email (a forged X-Forwarded-For changes nothing)', async () => {
     const statuses = new Map<number, number>();
     for (let batch = 0; batch < 20; batch++) {
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          fetch(`${stack.baseUrl}/subscribe`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=burst%40example.com&list=sec' }),
+        Array.from({ length: 50 }, (_, i) =>
+          fetch(`${stack.baseUrl}/subscribe`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `10.0.${batch}.${i}` },
+            body: 'email=burst%40example.com&list=sec',
+          }),
         ),
       );
       for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);

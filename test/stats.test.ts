@@ -102,6 +102,19 @@ describe('per-send statistics', () => {
     expect(stats.timeline.points.reduce((n, p) => n + p.opens + p.machineOpens + p.clicks + p.machineClicks, 0)).toBe((await direct(`type IN ('open', 'click')`)).total);
   });
 
+  it('stores the delivery counts of an ended send, and counts again once the send changes', async () => {
+    const { pool } = stack.services;
+    const seeded = await seedSend(pool, [{ email: 'ended1@example.com' }, { email: 'ended2@example.com', status: 'failed' }]);
+    expect((await getSendStats(pool, seeded.sendId)).deliveries).toMatchObject({ sent: 1, failed: 1 });
+    expect((await pool.query('SELECT count(*)::int AS n FROM send_delivery_counts WHERE send_id = $1', [seeded.sendId])).rows[0].n).toBe(1);
+    // Changing rows behind the send's back is not seen while the send itself is unchanged (the stored counts are read)…
+    await pool.query(`UPDATE deliveries SET status = 'sent' WHERE send_id = $1`, [seeded.sendId]);
+    expect((await getSendStats(pool, seeded.sendId)).deliveries).toMatchObject({ sent: 1, failed: 1 });
+    // …and as soon as the send changes (retry-failed, a new status), they are counted again.
+    await pool.query(`UPDATE sends SET updated_at = now() + interval '1 second' WHERE id = $1`, [seeded.sendId]);
+    expect((await getSendStats(pool, seeded.sendId)).deliveries).toMatchObject({ sent: 2, failed: 0 });
+  });
+
   it('an unknown send is NOT_FOUND', async () => {
     await expect(getSendStats(stack.services.pool, 999_999)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

@@ -9,9 +9,6 @@ import { MessageTemplate } from '../src/mail/message-template';
 import { fillSendSlots } from '../src/render/slots';
 import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
 
-// Re-exported: other modules import it from the send path.
-export { dkimSignerFor };
-
 export interface SendMessage {
   template: MessageTemplate;
   listId: number;

@@ -24,7 +24,8 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url)
 export function createApp(services: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Only X-Forwarded-For from the proxies named in TRUST_PROXY is believed; the Host header never is.
+  app.set('trust proxy', services.config.trustProxy);
   // Security headers on every answer (helmet): pages allow inline styles and images from anywhere (the
   // web version shows the images); the pixel and images may be loaded by any mail client.
   app.use(

@@ -195,9 +195,17 @@ function foldSignature(unsigned: string, b64: string): string {
  * ending in exactly one CRLF.
  */
 export function simpleBodyHash(body: readonly Buffer[]): string {
-  const all = body.length === 1 ? body[0] : Buffer.concat(body);
+  const last = body.length ? body[body.length - 1] : Buffer.alloc(0);
+  const endsWithBlankLine = (b: Buffer) => b.length >= 4 && b[b.length - 1] === 10 && b[b.length - 2] === 13 && b[b.length - 3] === 10 && b[b.length - 4] === 13;
+  // The common case (a prebuilt message ends with its closing boundary line): hash the chunks as they are.
+  if (last.length >= 4 && last[last.length - 1] === 10 && last[last.length - 2] === 13 && !endsWithBlankLine(last)) {
+    const hash = createHash('sha256');
+    for (const chunk of body) hash.update(chunk);
+    return hash.digest('base64');
+  }
+  const all = Buffer.concat(body);
   let end = all.length;
-  while (end >= 4 && all[end - 1] === 10 && all[end - 2] === 13 && all[end - 3] === 10 && all[end - 4] === 13) end -= 2;
+  while (end >= 4 && endsWithBlankLine(all.subarray(0, end))) end -= 2;
   const hash = createHash('sha256').update(all.subarray(0, end));
   if (end < 2 || all[end - 1] !== 10 || all[end - 2] !== 13) hash.update('\r\n');
   return hash.digest('base64');

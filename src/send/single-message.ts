@@ -3,7 +3,7 @@ import { MessageTemplate } from '../mail/message-template';
 import { escapeHtml, fillMarkers, fillSendSlots, singleLine } from '../render/slots';
 import type { Links } from '../security/links';
 import { removeOpenPixel } from '../security/tracked-links';
-import { dkimSignerFor } from '../../workers/send-message-cache';
+import { dkimSignerFor } from '../mail/dkim';
 
 export interface SingleMessageInput {
   config: Config;

@@ -108,6 +108,10 @@ export function mountRoutes(router: Router, routes: ApiRoute[], services: Servic
         if (!params.success) throw validationError('params', params.error);
         const query = r.query ? r.query.safeParse(req.query) : { success: true as const, data: {} };
         if (!query.success) throw validationError('query', query.error);
+        // A raw route reads the request stream itself; a JSON body was already consumed by the JSON parser.
+        if (r.raw && req.is('application/json')) {
+          throw new ApiError(415, 'INVALID_INPUT', `body: send the ${r.raw.contentType.split('/')[1]} itself with Content-Type: ${r.raw.contentType}, not JSON`, 'body');
+        }
         let body: unknown;
         if (r.body) {
           const parsed = r.body.safeParse(req.body ?? {});

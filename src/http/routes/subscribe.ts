@@ -50,7 +50,7 @@ export function subscribeRoutes(services: Services): Router {
       const fail = (status: number, message: string) =>
         json ? res.status(status).json({ error: message }) : res.status(status).send(page(strings.errorTitle, paragraph(message)));
       try {
-        await perIp.consume(req.socket.remoteAddress ?? 'unknown');
+        await perIp.consume(req.ip ?? 'unknown');
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           res.set('Retry-After', String(Math.ceil(err.msBeforeNext / 1000)));

@@ -27,7 +27,7 @@ export function trackingRoutes(services: Services): Router {
         type: 'open',
         deliveryId: open.deliveryId,
         occurredAt: new Date(),
-        flags: openFlags(userAgent, req.socket.remoteAddress ?? ''),
+        flags: openFlags(userAgent, req.ip ?? ''),
         data: { userAgent },
       });
     }
