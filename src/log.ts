@@ -8,7 +8,10 @@ export type { Logger };
  */
 export function createLogger(options: { level: string; pretty?: boolean; destination?: NodeJS.WritableStream }): Logger {
   const redact = {
-    paths: ['config.secretKey', 'config.adminToken', 'config.databaseUrl', 'config.smtpUrl', 'token', '*.token', 'password', '*.password'],
+    paths: [
+      'config.secretKey', 'config.adminToken', 'config.databaseUrl', 'config.smtpUrl', 'config.webhooks', 'config.dkim',
+      'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
+    ],
     censor: '[redacted]',
   };
   if (options.pretty) {

@@ -40,6 +40,9 @@ describe('the whole send path', () => {
     const outcome = await waitForSend(stack.services, send.id, { bar: false });
     expect(outcome.send.status).toBe('finished');
     expect(outcome.counts).toMatchObject({ total: 150, sent: 150, failed: 0 });
+    const { registry } = await import('../src/metrics');
+    const sentMetric = await registry.getSingleMetricAsString('tidings_messages_sent_total');
+    expect(sentMetric).toContain(`tidings_messages_sent_total{route="127.0.0.1:${stack.smtp.port}"} 150`);
 
     const received = stack.smtp.messages.filter((m) => m.raw.includes(`Feedback-ID: ${send.id}:`));
     const recipients = received.map((m) => m.to[0].toLowerCase()).sort();

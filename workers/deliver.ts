@@ -6,6 +6,7 @@ import { finishSendsIfDone, updatePolicyStreaks, type PolicyStreakUpdate } from 
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliverJobData } from '../src/queue/queues';
 import { singleLine } from '../src/render/slots';
+import { recordFailed, recordSent, recordSmtpLatency } from '../src/metrics';
 import { Batcher } from '../src/util/batcher';
 import { SendMessageCache } from './send-message-cache';
 
@@ -62,12 +63,16 @@ export class DeliverProcessor {
     const messageId = message.template.messageId(delivery.id);
     const base = { id: delivery.id, sendId: delivery.sendId, messageId };
     let failure: SmtpError;
+    const smtpStarted = performance.now();
     try {
       const result = await this.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, raw);
+      recordSmtpLatency(result.route, (performance.now() - smtpStarted) / 1000);
+      recordSent(result.route);
       await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });
       return 'sent';
     } catch (err) {
       failure = err instanceof SmtpError ? err : new SmtpError('temporary', undefined, (err as Error).message, 'unknown', delivery.email, err);
+      recordSmtpLatency(failure.route, (performance.now() - smtpStarted) / 1000);
     }
 
     const context = { attempt: delivery.attempts, response: failure.response, route: failure.route, kind: failure.kind };
@@ -75,6 +80,7 @@ export class DeliverProcessor {
       // The server asks us to slow down: hold the whole queue back and put this delivery back as it was,
       // without spending one of its attempts.
       await this.results.add({ ...base, status: 'queued', smtpResponse: failure.response, failureKind: null, route: failure.route });
+      recordFailed(failure.route, 'throttled');
       log.warn({ event: 'delivery.throttled', ...context }, 'SMTP server asks to slow down');
       if (this.worker) {
         await this.worker.rateLimit(THROTTLE_PAUSE_MS);
@@ -85,10 +91,12 @@ export class DeliverProcessor {
     if (failure.permanent || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
       const failureKind = failure.kind === 'recipient' ? 'recipient' : failure.kind === 'sender' ? 'sender' : 'exhausted';
       await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route });
+      recordFailed(failure.route, failureKind);
       log.warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
       return 'failed';
     }
     await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route });
+    recordFailed(failure.route, 'temporary');
     const delay = retryDelayMs(delivery.attempts, this.services.config.retryBaseSeconds * 1000);
     log.info({ event: 'delivery.retrying', ...context, delayMs: delay }, 'delivery will be retried');
     return this.retryLater(job, token, delay);
