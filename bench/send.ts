@@ -145,7 +145,8 @@ async function measure(services: Services, variant: string, issueId: number, siz
   await seedList(services, slug, size);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
-    children.push(spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    children.push(spawn(process.execPath, [...profile, path.join(root, 'bin/tidings.mjs'), 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
   }
   await sleep(2500); // workers up and connected
   const { send } = await startSend(services, issueId, slug);

@@ -85,6 +85,7 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
       closing ??= (async () => {
         clearInterval(timer);
         await Promise.all([fanout.close(), deliver.close()]);
+        await deliverProcessor.flushFinishChecks();
         await mailer.close();
         fanoutConnection.disconnect();
         deliverConnection.disconnect();

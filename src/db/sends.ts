@@ -110,6 +110,8 @@ export async function updatePolicyStreaks(pool: Pool, updates: PolicyStreakUpdat
      SET policy_failure_streak = CASE WHEN u.reset THEN u.failures ELSE s.policy_failure_streak + u.failures END
      FROM unnest($1::bigint[], $2::boolean[], $3::int[]) AS u (send_id, reset, failures)
      WHERE s.id = u.send_id
+       -- The sends row is shared by every worker: only write (and lock) it when the streak changes.
+       AND s.policy_failure_streak IS DISTINCT FROM (CASE WHEN u.reset THEN u.failures ELSE s.policy_failure_streak + u.failures END)
      RETURNING s.id, s.policy_failure_streak >= $4 AS over`,
     [updates.map((u) => u.sendId), updates.map((u) => u.reset), updates.map((u) => u.failures), limit],
   );
