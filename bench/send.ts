@@ -136,12 +136,14 @@ interface Row {
   peakRssMb: number;
 }
 
+const WORKER_NODE_OPTIONS = '--max-old-space-size=128';
 const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const dkimEnv = { DKIM_DOMAIN: 'lifewithdata.example', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY: dkimKey };
 
 async function measure(services: Services, variant: string, issueId: number, size: number, workers: number, messageBytes: number): Promise<Row> {
   const slug = `bench-${variant.replace('+', '-')}-${size}-${workers}`;
-  const workerEnv = { ...process.env, ...env, ...(variant.endsWith('+dkim') ? dkimEnv : {}) };
+  // Workers run as README.md recommends: a bounded V8 heap keeps their RSS flat at any list size.
+  const workerEnv = { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, ...(variant.endsWith('+dkim') ? dkimEnv : {}) };
   await seedList(services, slug, size);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
@@ -207,7 +209,7 @@ try {
   }
   const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
   console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
-  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
+  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
   console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peak worker RSS MB');
   console.log('---|---|---|---|---|---|---|---|---');
   for (const r of rows) console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb}`);
