@@ -5,8 +5,8 @@ import { getListTracking } from '../src/db/list-settings';
 import { getListById } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
 import { dkimSignerFor, type DkimSigner } from '../src/mail/dkim';
-import { MessageTemplate } from '../src/mail/message-template';
-import { fillSendSlots } from '../src/render/slots';
+import type { MessageTemplate } from '../src/mail/message-template';
+import { buildSendTemplate } from '../src/send/send-template';
 import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
 
 export interface SendMessage {
@@ -47,25 +47,12 @@ export class SendMessageCache {
     const { pool, config, links } = this.services;
     const send = await getSend(pool, sendId);
     const [issue, list, tracking] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId), getListTracking(pool, send.listId)]);
-    const sendValues = { listName: list.name, webVersionUrl: links.webVersion(issue.slug) };
     // Tracking on: every http(s) link goes through /c/<token>/<linkId>, numbered once per issue.
     // Off: no pixel, and the links stay as written.
     const html = tracking
       ? rewriteLinks(issue.html, await ensureIssueLinks(pool, issue.id, extractLinks(issue.html)))
       : removeOpenPixel(issue.html);
-    const template = new MessageTemplate({
-      sendId,
-      listId: list.id,
-      issueId: issue.id,
-      from: config.mailFrom,
-      subject: issue.subject,
-      list: { name: list.name, slug: list.slug },
-      sendingDomain: config.sendingDomain,
-      // The list name is the operator's text: escaped for the HTML part, as is for the text part.
-      ...fillSendSlots({ html, text: issue.text }, sendValues),
-      unsubscribeMailto: config.listUnsubscribeMailto,
-      dkim: this.dkim,
-    });
+    const { template } = buildSendTemplate({ config, links, dkim: this.dkim, sendId, issue, list, html });
     const envelopeFrom = config.mailFrom.address;
     const bounceDomain = config.bounceDomain;
     return {

@@ -1,9 +1,9 @@
 import type { Config } from '../config';
-import { MessageTemplate } from '../mail/message-template';
-import { escapeHtml, fillMarkers, fillSendSlots, singleLine } from '../render/slots';
+import { escapeHtml, fillMarkers, singleLine } from '../render/slots';
 import type { Links } from '../security/links';
 import { removeOpenPixel } from '../security/tracked-links';
 import { dkimSignerFor } from '../mail/dkim';
+import { buildSendTemplate } from './send-template';
 
 export interface SingleMessageInput {
   config: Config;
@@ -33,21 +33,7 @@ export interface SingleMessage {
  */
 export function buildSingleMessage(input: SingleMessageInput): SingleMessage {
   const { config, links, issue, list } = input;
-  const sendValues = { listName: list.name, webVersionUrl: links.webVersion(issue.slug) };
-  const { html, text } = fillSendSlots({ html: removeOpenPixel(issue.html), text: issue.text }, sendValues);
-  const template = new MessageTemplate({
-    sendId: 0,
-    listId: list.id,
-    issueId: issue.id,
-    from: config.mailFrom,
-    subject: issue.subject,
-    list: { name: list.name, slug: list.slug },
-    sendingDomain: config.sendingDomain,
-    html,
-    text,
-    unsubscribeMailto: config.listUnsubscribeMailto,
-    dkim: dkimSignerFor(config),
-  });
+  const { template, html, text } = buildSendTemplate({ config, links, dkim: dkimSignerFor(config), sendId: 0, issue, list, html: removeOpenPixel(issue.html) });
   const deliveryId = input.messageNumber ?? Date.now();
   const name = singleLine(input.recipient.name ?? '') || issue.defaultName;
   const recipient = { deliveryId, email: input.recipient.email, name, unsubscribeUrl: links.unsubscribeHelp(), openPixelUrl: '', clickBase: '' };
