@@ -2,11 +2,11 @@
 // and proof that the fill gives exactly what a full render with that subscriber's values gives.
 // Figures depend on the machine and on what else runs on it; this is a bench, not a timed test.
 import { simpleParser } from 'mailparser';
-import { MessageTemplate } from '../src/mail/message-template';
 import { loadContentFile } from '../src/render/content';
 import { renderIssue } from '../src/render/render-issue';
-import { fillMarkers } from '../src/render/slots';
 import { Links } from '../src/security/links';
+import { loadConfig } from '../src/config';
+import { buildSendTemplate } from '../src/send/send-template';
 import { TokenCodec } from '../src/security/tokens';
 
 const SAMPLE = new URL('../content/ml-utd-32.yaml', import.meta.url).pathname;
@@ -39,17 +39,15 @@ for (let i = 0; i < COMPILES; i++) {
 }
 
 // 2. The fill, once per subscriber: MessageTemplate.render (slot values joined and base64-encoded).
-const sendValues = { listName: list.name, webVersionUrl: links.webVersion(content.slug) };
-const template = new MessageTemplate({
+// Built exactly as the workers build it (src/send/send-template.ts).
+const { template } = buildSendTemplate({
+  config: loadConfig({ MAIL_FROM: '数据生活 LifeWithData <news@lifewithdata.test>', SECRET_KEY: 'x'.repeat(40) }),
+  links,
+  dkim: undefined,
   sendId: 1,
-  listId: list.id,
-  issueId: 1,
-  from: { name: '数据生活 LifeWithData', address: 'news@lifewithdata.test' },
-  subject: compiled.subject,
+  issue: { id: 1, slug: content.slug, subject: compiled.subject, text: compiled.text },
   list,
-  sendingDomain: 'lifewithdata.test',
-  html: fillMarkers(compiled.html, sendValues),
-  text: fillMarkers(compiled.text, sendValues),
+  html: compiled.html,
 });
 const recipient = (id: number) => ({
   deliveryId: id,
@@ -78,7 +76,7 @@ for (const r of checked) {
   const parsed = await simpleParser(template.render(r));
   const full = await renderIssue(content, {
     assetBaseUrl: ASSETS,
-    slotValues: { ...sendValues, name: r.name, unsubscribeUrl: r.unsubscribeUrl, openPixelUrl: r.openPixelUrl },
+    slotValues: { listName: list.name, webVersionUrl: links.webVersion(content.slug), name: r.name, unsubscribeUrl: r.unsubscribeUrl, openPixelUrl: r.openPixelUrl },
   });
   if (parsed.html !== full.html) mismatches.push(`${r.name}: HTML differs`);
   if (parsed.text !== full.text) mismatches.push(`${r.name}: text differs`);

@@ -1,12 +1,13 @@
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
-import { MessageTemplate } from '../src/mail/message-template';
 import { loadContentFile, parseContent, type IssueContent } from '../src/render/content';
 import { createIssueFromFile } from '../src/render/create-issue';
 import { renderIssue, type RenderedIssue } from '../src/render/render-issue';
 import { fillMarkers } from '../src/render/slots';
 import { Links } from '../src/security/links';
+import { loadConfig } from '../src/config';
+import { buildSendTemplate } from '../src/send/send-template';
 import { TokenCodec } from '../src/security/tokens';
 import { startSend } from '../src/send/start-send';
 import { startStack, TEST_SECRET, type TestStack } from './helpers';
@@ -27,17 +28,15 @@ beforeAll(async () => {
 
 /** A message as the workers build it: send values filled once, then MessageTemplate per subscriber. */
 function messageFor(name: string, deliveryId = 42): { raw: Buffer; unsubscribeUrl: string; openPixelUrl: string } {
-  const sendValues = { listName: list.name, webVersionUrl: links.webVersion(content.slug) };
-  const template = new MessageTemplate({
+  // Built exactly as the workers build it (src/send/send-template.ts).
+  const { template } = buildSendTemplate({
+    config: loadConfig({ MAIL_FROM: '数据生活 LifeWithData <news@lifewithdata.test>', SECRET_KEY: 'x'.repeat(40) }),
+    links,
+    dkim: undefined,
     sendId: 3,
-    listId: list.id,
-    issueId: 5,
-    from: { name: '数据生活 LifeWithData', address: 'news@lifewithdata.test' },
-    subject: compiled.subject,
+    issue: { id: 5, slug: content.slug, subject: compiled.subject, text: compiled.text },
     list,
-    sendingDomain: 'lifewithdata.test',
-    html: fillMarkers(compiled.html, sendValues),
-    text: fillMarkers(compiled.text, sendValues),
+    html: compiled.html,
   });
   const recipient = {
     deliveryId,
