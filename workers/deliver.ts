@@ -54,14 +54,15 @@ export class DeliverProcessor {
   readonly process = async (job: Job<DeliverJobData>, token?: string): Promise<string> => {
     const delivery = await this.claims.add(job.data.deliveryId);
     if (!delivery) return 'skipped';
-    const log = this.services.log.child({ deliveryId: delivery.id, sendId: delivery.sendId });
+    // Only unusual outcomes are logged: the child logger is made when one happens, not for every email.
+    const log = () => this.services.log.child({ deliveryId: delivery.id, sendId: delivery.sendId });
     if (delivery.status === 'suppressed') {
-      log.info({ event: 'delivery.suppressed' }, 'subscriber left or is blocked: not sent');
+      log().info({ event: 'delivery.suppressed' }, 'subscriber left or is blocked: not sent');
       await finishSendsIfDone(this.services.pool, [delivery.sendId]);
       return 'suppressed';
     }
     const message = await this.messages.get(delivery.sendId);
-    const raw = message.template.render({
+    const prepared = message.template.prepare({
       deliveryId: delivery.id,
       email: delivery.email,
       name: singleLine(delivery.name) || message.defaultName,
@@ -74,7 +75,7 @@ export class DeliverProcessor {
     let failure: SmtpError;
     const smtpStarted = performance.now();
     try {
-      const result = await this.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, raw);
+      const result = await this.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, prepared);
       recordSmtpLatency(result.route, (performance.now() - smtpStarted) / 1000);
       recordSent(result.route);
       await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });
@@ -90,7 +91,7 @@ export class DeliverProcessor {
       // without spending one of its attempts.
       await this.results.add({ ...base, status: 'queued', smtpResponse: failure.response, failureKind: null, route: failure.route });
       recordFailed(failure.route, 'throttled');
-      log.warn({ event: 'delivery.throttled', ...context }, 'SMTP server asks to slow down');
+      log().warn({ event: 'delivery.throttled', ...context }, 'SMTP server asks to slow down');
       if (this.worker) {
         await this.worker.rateLimit(THROTTLE_PAUSE_MS);
         throw Worker.RateLimitError();
@@ -101,13 +102,13 @@ export class DeliverProcessor {
       const failureKind = failure.kind === 'recipient' ? 'recipient' : failure.kind === 'sender' ? 'sender' : 'exhausted';
       await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route });
       recordFailed(failure.route, failureKind);
-      log.warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
+      log().warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
       return 'failed';
     }
     await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route });
     recordFailed(failure.route, 'temporary');
     const delay = retryDelayMs(delivery.attempts, this.services.config.retryBaseSeconds * 1000);
-    log.info({ event: 'delivery.retrying', ...context, delayMs: delay }, 'delivery will be retried');
+    log().info({ event: 'delivery.retrying', ...context, delayMs: delay }, 'delivery will be retried');
     return this.retryLater(job, token, delay);
   };
 

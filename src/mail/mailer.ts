@@ -1,5 +1,6 @@
-import nodemailer from 'nodemailer';
 import { TidingsError } from '../errors';
+import type { PreparedMessage } from './message-template';
+import { SmtpPool } from './smtp-pool';
 
 export interface Envelope {
   from: string;
@@ -15,7 +16,8 @@ export interface SendResult {
 
 /** Sends one finished message. The engine depends on this, not on nodemailer. */
 export interface Mailer {
-  send(envelope: Envelope, raw: Buffer): Promise<SendResult>;
+  /** `message`: any message as bytes, or one MessageTemplate prepared (written to the server as it is). */
+  send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult>;
   close(): Promise<void>;
 }
 
@@ -88,20 +90,11 @@ export function parseSmtpRoutes(smtpUrl: string, defaultPoolSize: number): SmtpR
   });
 }
 
-/** One pooled nodemailer SMTP transport; messages go out `raw`, as built by MessageTemplate. */
-function createTransport(route: SmtpRoute) {
-  return nodemailer.createTransport({
-    url: route.url,
-    pool: true,
-    maxConnections: route.poolSize,
-    maxMessages: 1000,
-    // Retries are ours (recorded on the delivery, with backoff, and on another route when this one is out);
-    // nodemailer re-queueing inside a dead route's pool would hold messages there for minutes.
-    maxRequeues: 0,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-  });
+/** One route's connection pool; messages go out `raw`, as built by MessageTemplate. */
+function createPool(route: SmtpRoute): SmtpPool {
+  // Retries are ours (recorded on the delivery, with backoff, and on another route when this one is out):
+  // the pool itself never holds a message back for long.
+  return new SmtpPool(route.url, { size: route.poolSize, maxMessages: 1000 });
 }
 
 export interface RoutedMailerOptions {
@@ -113,7 +106,7 @@ export interface RoutedMailerOptions {
 
 interface RouteState {
   route: SmtpRoute;
-  transport: ReturnType<typeof createTransport>;
+  pool: SmtpPool;
   failures: number;
   openUntil: number;
 }
@@ -132,7 +125,7 @@ export class RoutedMailer implements Mailer {
 
   constructor(routes: SmtpRoute[], options: RoutedMailerOptions = {}) {
     if (routes.length === 0) throw new TidingsError('CONFIG_INVALID', 'SMTP_URL: no route given');
-    this.states = routes.map((route) => ({ route, transport: createTransport(route), failures: 0, openUntil: 0 }));
+    this.states = routes.map((route) => ({ route, pool: createPool(route), failures: 0, openUntil: 0 }));
     this.threshold = options.failureThreshold ?? 5;
     this.cooldownMs = options.cooldownMs ?? 30_000;
   }
@@ -142,12 +135,12 @@ export class RoutedMailer implements Mailer {
     return this.states.map((s) => ({ name: s.route.name, available: s.openUntil <= now, failures: s.failures }));
   }
 
-  async send(envelope: Envelope, raw: Buffer): Promise<SendResult> {
+  async send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult> {
     const state = this.pick();
     try {
-      const info = await state.transport.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+      const response = await state.pool.send(envelope.from, envelope.to, message);
       state.failures = 0;
-      return { response: String(info.response ?? ''), route: state.route.name };
+      return { response, route: state.route.name };
     } catch (err) {
       const error = classifySmtpError(err, envelope.to, state.route.name);
       if (error.responseCode === undefined || error.responseCode === 421) {
@@ -159,7 +152,7 @@ export class RoutedMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    for (const state of this.states) state.transport.close();
+    for (const state of this.states) state.pool.close();
   }
 
   private pick(): RouteState {

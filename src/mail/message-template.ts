@@ -24,6 +24,24 @@ export interface MessageTemplateInput {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/**
+ * A finished message as chunks to write in order, without joining them: the same body chunks are shared by
+ * every message of a send. MessageTemplate guarantees what SMTP's DATA needs, so the chunks can be written to
+ * the server as they are: every line ends with CRLF, no line starts with a dot, and the message ends with CRLF.
+ */
+export interface PreparedMessage {
+  readonly chunks: readonly Buffer[];
+  readonly size: number;
+}
+
+/** The whole message in one buffer (for files, parsers and tests). */
+export const joinMessage = (message: PreparedMessage): Buffer => Buffer.concat(message.chunks as Buffer[], message.size);
+
+/** Fails when a fixed part of a message would break the DATA guarantees of PreparedMessage. */
+function assertDataSafe(part: string, what: string): void {
+  if (/\r(?!\n)|(?<!\r)\n|\n\./.test(part)) throw new Error(`message template: ${what} has a bare CR or LF, or a line starting with a dot`);
+}
+
 export interface Recipient {
   deliveryId: number;
   email: string;
@@ -77,6 +95,8 @@ export class MessageTemplate {
       'MIME-Version: 1.0',
       `Content-Type: multipart/alternative;\r\n boundary="${this.boundary}"`,
     ].join('\r\n');
+    // Personal values are base64 in the body and single-line in the headers; these are the fixed parts.
+    assertDataSafe(this.fixedHeaders, 'the headers');
   }
 
   /** The deterministic Message-ID of a delivery: the same delivery always carries the same one. */
@@ -84,7 +104,13 @@ export class MessageTemplate {
     return `${this.messageIdPrefix}${deliveryId}${this.messageIdSuffix}`;
   }
 
+  /** The message for one recipient, in one buffer. */
   render(recipient: Recipient, now = new Date()): Buffer {
+    return joinMessage(this.prepare(recipient, now));
+  }
+
+  /** The message for one recipient as chunks (see PreparedMessage): what the workers send. */
+  prepare(recipient: Recipient, now = new Date()): PreparedMessage {
     const textValues: Record<SubscriberSlot, Buffer> = {
       name: Buffer.from(recipient.name),
       unsubscribeUrl: Buffer.from(recipient.unsubscribeUrl),
@@ -109,7 +135,10 @@ export class MessageTemplate {
       this.fixedHeaders;
     const body = [this.textPartHead, ...this.text.render(textValues), this.htmlPartHead, ...this.html.render(htmlValues), this.closing];
     const signature = this.dkim ? this.dkim.sign(head, body) + '\r\n' : '';
-    return Buffer.concat([Buffer.from(signature + head, 'latin1'), HEAD_END, ...body]);
+    const chunks = [Buffer.from(signature + head, 'latin1'), HEAD_END, ...body];
+    let size = 0;
+    for (const chunk of chunks) size += chunk.length;
+    return { chunks, size };
   }
 
   /** `<https://…/unsubscribe/TOKEN>`, then `<mailto:…?subject=unsubscribe-TOKEN>` when configured (RFC 2369). */
