@@ -74,8 +74,11 @@ export interface ClaimedDelivery {
  * of a send that is not running (paused, cancelled), already claimed, or finished are not returned.
  */
 export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await pool.query<ClaimedDelivery>(
-    `WITH candidate AS (
+  const { rows } = await pool.query<ClaimedDelivery>({
+    // Named: PostgreSQL plans this statement once per connection instead of on every batch (planning it
+    // cost more than running it for a batch of ten).
+    name: 'claim-deliveries',
+    text: `WITH candidate AS (
        SELECT d.id, coalesce(sub.status = 'confirmed' AND s.status = 'active', false) AS allowed
        FROM deliveries d
        JOIN sends snd ON snd.id = d.send_id
@@ -94,8 +97,8 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
      FROM candidate c, subscribers s
      WHERE d.id = c.id AND s.id = d.subscriber_id
      RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, s.email, s.name`,
-    [ids, lockSeconds],
-  );
+    values: [ids, lockSeconds],
+  });
   return rows;
 }
 
@@ -111,8 +114,9 @@ export interface DeliveryResult {
 
 /** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
 export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[]): Promise<void> {
-  await pool.query(
-    `UPDATE deliveries d
+  await pool.query({
+    name: 'record-delivery-results',
+    text: `UPDATE deliveries d
      SET status = r.status,
          smtp_response = r.smtp_response,
          message_id = coalesce(r.message_id, d.message_id),
@@ -126,7 +130,7 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
           AS r (id, status, smtp_response, message_id, failure_kind, route)
      WHERE d.id = r.id AND d.status = 'sending'`,
-    [
+    values: [
       results.map((r) => r.id),
       results.map((r) => r.status),
       results.map((r) => r.smtpResponse),
@@ -134,7 +138,7 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
       results.map((r) => r.failureKind),
       results.map((r) => r.route),
     ],
-  );
+  });
 }
 
 export interface DeliveryContext {
