@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -79,6 +79,34 @@ function peakRssMb(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds used so far by the processes of each part of the system (user + system time, from /proc), so a
+ * run can say where the CPU went per message even when something else shares the machine.
+ */
+type CpuParts = { workers: number; postgres: number; redis: number; sink: number };
+function cpuSeconds(workerPids: number[], sinkPid: number): CpuParts {
+  const tick = 100; // USER_HZ on Linux
+  const parts: CpuParts = { workers: 0, postgres: 0, redis: 0, sink: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+    const pid = Number(entry);
+    if (workerPids.includes(pid)) parts.workers += seconds;
+    else if (pid === sinkPid || comm === 'smtp-sink') parts.sink += seconds;
+    else if (comm === 'postgres') parts.postgres += seconds;
+    else if (comm.startsWith('redis-server')) parts.redis += seconds;
+  }
+  return parts;
+}
+
 async function createBenchIssue(services: Services, variant: string): Promise<{ id: number; messageBytes: number }> {
   const source = readFileSync(path.join(root, 'content/ml-utd-32.yaml'), 'utf8');
   const content = issueContentSchema.parse(YAML.parse(source));
@@ -134,6 +162,8 @@ interface Row {
   ceilingPerSec: number;
   ratio: number;
   peakRssMb: number;
+  /** CPU milliseconds per message sent, from the send's start to its last message. */
+  cpuMsPerMessage: CpuParts;
 }
 
 const WORKER_NODE_OPTIONS = '--max-old-space-size=128';
@@ -151,6 +181,8 @@ async function measure(services: Services, variant: string, issueId: number, siz
     children.push(spawn(process.execPath, [...profile, path.join(root, 'bin/tidings.mjs'), 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
   }
   await sleep(2500); // workers up and connected
+  const workerPids = children.map((c) => c.pid!);
+  const cpuBefore = cpuSeconds(workerPids, sink.pid!);
   const { send } = await startSend(services, issueId, slug);
   let row: { fanned: Date | null; started: Date | null; finished: Date | null; status: string } | undefined;
   for (;;) {
@@ -163,6 +195,7 @@ async function measure(services: Services, variant: string, issueId: number, siz
     "SELECT min(sent_at) AS first, max(sent_at) AS last, count(*)::int AS sent FROM deliveries WHERE send_id = $1 AND status = 'sent'",
     [send.id],
   );
+  const cpuAfter = cpuSeconds(workerPids, sink.pid!);
   const rss = Math.max(...children.map((c) => peakRssMb(c.pid!)));
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
@@ -175,6 +208,9 @@ async function measure(services: Services, variant: string, issueId: number, siz
     variant, size, workers, messageKb: Math.round(messageBytes / 102.4) / 10,
     fanoutPerSec: Math.round(size / fanoutSeconds), sendPerSec: Math.round(sendPerSec), ceilingPerSec: Math.round(ceilingPerSec),
     ratio: Math.round((sendPerSec / ceilingPerSec) * 100) / 100, peakRssMb: Math.round(rss),
+    cpuMsPerMessage: Object.fromEntries(
+      (Object.keys(cpuAfter) as (keyof CpuParts)[]).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) * 1000 * 100) / t.sent) / 100]),
+    ) as CpuParts,
   };
 }
 
@@ -210,9 +246,12 @@ try {
   const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
   console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
   console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
-  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peak worker RSS MB');
-  console.log('---|---|---|---|---|---|---|---|---');
-  for (const r of rows) console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb}`);
+  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peak worker RSS MB | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
+  console.log('---|---|---|---|---|---|---|---|---|---');
+  for (const r of rows) {
+    const cpu = r.cpuMsPerMessage;
+    console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
+  }
   console.log(`\nRedis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
   await services.queues.deliver.obliterate({ force: true }).catch(() => {});
   await services.queues.fanout.obliterate({ force: true }).catch(() => {});
