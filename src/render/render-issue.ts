@@ -51,8 +51,10 @@ export async function renderIssue(content: IssueContent, options: RenderOptions)
   }
 
   // Minified (without CSS minification, which needs cssnano): Gmail clips messages above 102 KB, and every
-  // byte is sent once per subscriber.
-  const result = await mjml2html(mjml, { validationLevel: 'strict', filePath: layoutFile, keepComments: false, minify: true, minifyOptions: { minifyCss: false } } as never).catch((err: unknown) => {
+  // byte is sent once per subscriber. 'aggressive' also drops the whitespace between block-level tags
+  // (MJML's tables and divs), keeping it around and inside inline elements (a, strong, em, img, …).
+  const minifyOptions = { minifyCss: false, collapseWhitespace: 'aggressive' };
+  const result = await mjml2html(mjml, { validationLevel: 'strict', filePath: layoutFile, keepComments: false, minify: true, minifyOptions } as never).catch((err: unknown) => {
     throw mjmlError(err, layoutFile, mjml);
   });
   const html = result.html;
