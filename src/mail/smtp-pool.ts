@@ -19,7 +19,7 @@ interface ConnectionInternals {
  * a ready message is written: nodemailer passes every message through a stream that inspects each byte for
  * dots and bare line ends, which costs more CPU than everything else per message. A PreparedMessage already
  * has CRLF line ends and no line starting with a dot, so its chunks are written to the socket as they are, in
- * one writev. Anything else still goes through nodemailer's own data stream.
+ * one write with the end of DATA. Anything else still goes through nodemailer's own data stream.
  */
 class SmtpConnection extends SMTPConnection {
   /** Applies to the next send() only. */
@@ -39,18 +39,18 @@ class SmtpConnection extends SMTPConnection {
     const socket = self._socket as Socket;
     return {
       outByteCount: 0,
+      // One buffer, one write: copying ~70 KB costs less than handing the kernel a writev of many chunks.
       write(chunks: readonly Buffer[]) {
-        socket.cork();
-        for (const chunk of chunks) {
-          this.outByteCount += chunk.length;
-          socket.write(chunk);
-        }
-        socket.uncork();
+        let size = DATA_END.length;
+        for (const chunk of chunks) size += chunk.length;
+        const data = Buffer.allocUnsafe(size);
+        let at = 0;
+        for (const chunk of chunks) at += chunk.copy(data, at);
+        DATA_END.copy(data, at);
+        this.outByteCount = size;
+        socket.write(data);
       },
-      end() {
-        this.outByteCount += DATA_END.length;
-        socket.write(DATA_END);
-      },
+      end() {},
     };
   }
 }
