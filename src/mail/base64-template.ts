@@ -61,29 +61,51 @@ export class Base64Template<S extends string> {
 
   /** The chunks of the encoded body (CRLF-terminated lines); Buffer.concat them or write them in order. */
   render(values: Readonly<Record<S, Buffer>>): Buffer[] {
+    // The bytes around the slots are gathered in `raw` (the previous piece's 0–2 leftover bytes, the value,
+    // and the bytes that complete its last group) and encoded once per slot into one buffer for the whole
+    // message: a handful of allocations per message rather than several per slot.
+    let valueBytes = 0;
+    for (const slot of this.slots) valueBytes += values[slot].length;
+    const rawSize = valueBytes + 4 * (this.slots.length + this.literals.length) + 8;
+    const raw = rawSize <= this.scratch.length ? this.scratch : (this.scratch = Buffer.allocUnsafeSlow(rawSize * 2));
+    const encoded = Buffer.allocUnsafe(Math.ceil((rawSize * 4) / 3) + 2 * Math.ceil(rawSize / 57) + 4 * (this.slots.length + this.literals.length));
     const out: Buffer[] = [];
-    let carry: Buffer = EMPTY;
-    // Encodes carry + bytes up to the last whole group and keeps the rest as the new carry.
-    const dynamic = (bytes: Buffer) => {
-      const all = carry.length ? Buffer.concat([carry, bytes]) : bytes;
-      const whole = all.length - (all.length % 3);
-      if (whole > 0) out.push(base64Lines(all.subarray(0, whole)));
-      carry = all.subarray(whole);
+    let written = 0;
+    let pending = 0;
+    // Encodes raw[0, whole groups) as base64 lines into `encoded`; keeps the 0–2 bytes left over.
+    const flush = (final: boolean) => {
+      const whole = final ? pending : pending - (pending % 3);
+      if (whole > 0) {
+        const text = raw.toString('base64', 0, whole);
+        const start = written;
+        for (let i = 0; i < text.length; i += LINE) {
+          written += encoded.write(i === 0 && text.length <= LINE ? text : text.slice(i, i + LINE), written, 'latin1');
+          encoded[written++] = 13;
+          encoded[written++] = 10;
+        }
+        out.push(encoded.subarray(start, written));
+        raw.copy(raw, 0, whole, pending);
+        pending -= whole;
+      }
     };
     for (let i = 0; i < this.literals.length; i++) {
       const literal = this.literals[i];
-      const need = (3 - carry.length) % 3;
+      const need = (3 - (pending % 3)) % 3;
       if (!literal.phases || literal.bytes.length <= need) {
-        dynamic(literal.bytes);
+        pending += literal.bytes.copy(raw, pending);
       } else {
-        if (need > 0) dynamic(literal.bytes.subarray(0, need));
+        if (need > 0) pending += literal.bytes.copy(raw, pending, 0, need);
+        flush(false);
         const phase = literal.phases[need];
         if (phase.body.length) out.push(phase.body);
-        carry = phase.tail;
+        pending = phase.tail.copy(raw, 0);
       }
-      if (i < this.slots.length) dynamic(values[this.slots[i]]);
+      if (i < this.slots.length) pending += values[this.slots[i]].copy(raw, pending);
     }
-    if (carry.length) out.push(base64Lines(carry));
+    flush(true);
     return out;
   }
+
+  /** Where render gathers the raw bytes to encode (render is synchronous, so one per template is enough). */
+  private scratch = Buffer.allocUnsafeSlow(4096);
 }
