@@ -26,7 +26,7 @@ import { enqueueDeliveries } from '../src/queue/queues';
 import { hashOf, issueContentSchema } from '../src/render/content';
 import { renderIssue } from '../src/render/render-issue';
 import { fillMarkers } from '../src/render/slots';
-import { startSend } from '../src/send/control';
+import { cancelSend, startSend } from '../src/send/control';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: string) => {
@@ -214,6 +214,35 @@ async function measure(services: Services, variant: string, issueId: number, siz
   };
 }
 
+/**
+ * The fan-out on its own: the deliver queue is paused in Redis (BullMQ pauses it for every worker), so the
+ * fan-out has the machine to itself; in the table's runs it shares the CPU with the sending it starts.
+ */
+async function fanoutAlone(services: Services, issueId: number, size: number): Promise<number> {
+  const slug = `bench-fanout-${size}`;
+  await seedList(services, slug, size);
+  const worker = spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let sendId: number | undefined;
+  try {
+    await sleep(2500);
+    await services.queues.deliver.pause();
+    const { send } = await startSend(services, issueId, slug);
+    sendId = send.id;
+    for (;;) {
+      const { rows } = await services.pool.query('SELECT started_at AS started, fanned_out_at AS fanned FROM sends WHERE id = $1', [send.id]);
+      if (rows[0].fanned) return Math.round(size / ((rows[0].fanned.getTime() - rows[0].started.getTime()) / 1000));
+      await sleep(100);
+    }
+  } finally {
+    // Nothing of this send may go out later, in the measured runs.
+    if (sendId !== undefined) await cancelSend(services, sendId);
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    await services.queues.deliver.obliterate({ force: true });
+    await services.queues.deliver.resume();
+  }
+}
+
 /** Redis memory per queued deliver job: queue 20,000 jobs without workers and compare used_memory. */
 async function redisBytesPerJob(services: Services): Promise<number> {
   const before = Number(/used_memory:(\d+)/.exec(await services.redis.info('memory'))![1]);
@@ -232,6 +261,9 @@ try {
   const services = createServices(loadConfig(env), pino({ level: 'warn' }));
   await migrate(services.pool);
   const perJob = await redisBytesPerJob(services);
+  const fanoutIssue = await createBenchIssue(services, 'fanout');
+  const fanoutSize = Math.max(...sizes);
+  const fanoutOnly = await fanoutAlone(services, fanoutIssue.id, fanoutSize);
   const rows: Row[] = [];
   for (const variant of variants) {
     const issue = await createBenchIssue(services, variant);
@@ -252,7 +284,8 @@ try {
     const cpu = r.cpuMsPerMessage;
     console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
   }
-  console.log(`\nRedis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
+  console.log(`\nFan-out alone (deliver queue paused, ${fanoutSize} subscribers): ${fanoutOnly} deliveries queued per second`);
+  console.log(`Redis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
   await services.queues.deliver.obliterate({ force: true }).catch(() => {});
   await services.queues.fanout.obliterate({ force: true }).catch(() => {});
   await services.close();
