@@ -59,10 +59,12 @@ describe('tidings preview', () => {
     expect(result.skipped).toBeUndefined();
     expect(result.files.map((f) => path.basename(f))).toEqual(['ml-utd-32.html', 'ml-utd-32.txt', 'ml-utd-32.eml', 'ml-utd-32-375.png', 'ml-utd-32-700.png']);
 
-    // The .eml is the message as sent; its parts are byte for byte the .html and .txt written beside it.
+    // The .eml is the message as sent; its parts are the .html and .txt written beside it (byte for byte,
+    // but for the HTML lines too long for SMTP, which the 8bit part breaks at a space).
     const parsed = await simpleParser(await readFile(path.join(out, 'ml-utd-32.eml')));
     expect(parsed.subject).toBe('[ML UTD 32] 最新的机器学习—数据生活');
-    expect(Buffer.from(parsed.html as string).equals(await readFile(path.join(out, 'ml-utd-32.html')))).toBe(true);
+    const lineBreaksAsSpaces = (html: string) => html.replace(/\r?\n/g, ' ');
+    expect(lineBreaksAsSpaces(parsed.html as string)).toBe(lineBreaksAsSpaces(await readFile(path.join(out, 'ml-utd-32.html'), 'utf8')));
     expect(Buffer.from(parsed.text!).equals(await readFile(path.join(out, 'ml-utd-32.txt')))).toBe(true);
     expect(parsed.html).toContain('张伟，你好！');
 

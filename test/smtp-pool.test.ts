@@ -11,12 +11,13 @@ interface Received {
 }
 
 /** A real SMTP server (smtp-server) that records what arrives, over which session, and can refuse recipients. */
-async function startServer(options: { refuse?: RegExp; auth?: { user: string; pass: string } } = {}) {
+async function startServer(options: { refuse?: RegExp; auth?: { user: string; pass: string }; no8BitMime?: boolean } = {}) {
   const received: Received[] = [];
   const sockets = new Set<Socket>();
   const sessions = new Set<string>();
   const server = new SMTPServer({
     logger: false,
+    hide8BITMIME: options.no8BitMime === true,
     disabledCommands: options.auth ? ['STARTTLS'] : ['AUTH', 'STARTTLS'],
     authOptional: !options.auth,
     allowInsecureAuth: true,
@@ -153,6 +154,27 @@ describe('SmtpPool (nodemailer SMTP connections, prepared messages written as th
 
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'ESOCKET' });
+  });
+
+  it('sends 8bit messages with BODY=8BITMIME, and their base64 form to a server without 8BITMIME', async () => {
+    const { MessageTemplate } = await import('../src/mail/message-template');
+    const template = new MessageTemplate({
+      sendId: 1, listId: 1, issueId: 1, from: { name: '数据生活', address: 'news@example.com' }, subject: '你好', list: { name: 'L', slug: 'l' },
+      sendingDomain: 'example.com', html: '<p>%%tidings:name%%，你好</p>', text: '%%tidings:name%%，你好', encoding: '8bit',
+    });
+    const recipient = { deliveryId: 7, email: 'r@example.com', name: '张伟', unsubscribeUrl: 'https://x.example/u/t', openPixelUrl: 'https://x.example/o/t' };
+    for (const no8BitMime of [false, true]) {
+      const server = await startServer({ no8BitMime });
+      cleanups.push(server.close);
+      const pool = new SmtpPool(`smtp://127.0.0.1:${server.port}`, { size: 1 });
+      cleanups.push(() => pool.close());
+      const message = template.prepare(recipient);
+      expect(message.eightBit).toBe(true);
+      await pool.send('news@example.com', 'r@example.com', message);
+      const raw = server.received[0].raw.toString('latin1');
+      expect(raw.match(/Content-Transfer-Encoding: (\S+)/g)).toEqual(Array(2).fill(`Content-Transfer-Encoding: ${no8BitMime ? 'base64' : '8bit'}`));
+      expect(server.received[0].raw.includes(Buffer.from('张伟，你好'))).toBe(!no8BitMime);
+    }
   });
 
   it('logs in with the credentials in the URL, and reports a refused login', async () => {

@@ -225,3 +225,27 @@ describe('error codes', () => {
     for (const code of codes) expect(readme, `README.md should document ${code}`).toContain(`\`${code}\``);
   });
 });
+
+describe('8bit template', () => {
+  it('keeps lines within 998 bytes, dot-stuffs only what goes over the wire, and gives up when it must', async () => {
+    const { EightBitTemplate, SLOT_RESERVE } = await import('../src/mail/eight-bit-template');
+    const words = Array.from({ length: 400 }, (_, i) => `<b>w${i}</b>`).join(' ');
+    const template = EightBitTemplate.build({ literals: [`.top\n${words}\n`, '，你好\n.dot line\n'], slots: ['name'] }, { breakLongLines: true })!;
+    const body = template.render({ name: Buffer.from('.Ada') })!;
+    const plain = Buffer.concat(body.plain).toString();
+    const wire = Buffer.concat(body.wire).toString();
+    expect(plain.split('\r\n').every((line) => Buffer.byteLength(line) <= 998)).toBe(true);
+    expect(plain.replace(/\r\n/g, ' ')).toBe(`.top ${words} .Ada，你好 .dot line `);
+    expect(plain).not.toMatch(/[^\r]\n/);
+    // Every line that starts with a dot gets a second one on the wire, and only there.
+    expect(wire).toBe(plain.replace(/(^|\r\n)\./g, '$1..'));
+    expect(wire.startsWith('..top\r\n')).toBe(true);
+    expect(wire).toContain('\r\n..Ada，你好\r\n..dot line\r\n');
+    // A value longer than its reserve, or with a line break, makes the caller use base64 for this message.
+    expect(template.render({ name: Buffer.from('x'.repeat(SLOT_RESERVE + 1)) })).toBeNull();
+    expect(template.render({ name: Buffer.from('a\nb') })).toBeNull();
+    // text/plain is never rewrapped: a line too long for SMTP means base64.
+    expect(EightBitTemplate.build({ literals: ['长'.repeat(400)], slots: [] }, { breakLongLines: false })).toBeNull();
+    expect(EightBitTemplate.build({ literals: ['长'.repeat(300)], slots: [] }, { breakLongLines: false })).not.toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { escapeHtml, singleLine, splitAtSlots, SUBSCRIBER_SLOTS, type SubscriberSlot } from '../render/slots';
 import { Base64Template } from './base64-template';
+import { EightBitTemplate } from './eight-bit-template';
 import type { DkimSigner } from './dkim';
 import { foldHeader, mailboxHeader, phraseTokens, rfc5322Date, unstructuredHeader } from './headers';
 
@@ -20,6 +21,8 @@ export interface MessageTemplateInput {
   unsubscribeMailto?: string;
   /** Signs every message (DKIM) when given. */
   dkim?: DkimSigner;
+  /** base64 (default): every part. 8bit: parts that can travel as UTF-8 do, the others as base64. */
+  encoding?: '8bit' | 'base64';
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -27,11 +30,16 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /**
  * A finished message as chunks to write in order, without joining them: the same body chunks are shared by
  * every message of a send. MessageTemplate guarantees what SMTP's DATA needs, so the chunks can be written to
- * the server as they are: every line ends with CRLF, no line starts with a dot, and the message ends with CRLF.
+ * the server as they are: every line ends with CRLF and is at most 998 bytes, no line starts with a dot (8bit
+ * parts are dot-stuffed here; base64 has no dots), and the message ends with CRLF.
  */
 export interface PreparedMessage {
   readonly chunks: readonly Buffer[];
   readonly size: number;
+  /** A part travels as 8bit: the server must offer 8BITMIME (MAIL FROM … BODY=8BITMIME). */
+  readonly eightBit?: boolean;
+  /** The same message with every part in base64, for a server without 8BITMIME. */
+  readonly sevenBit?: () => PreparedMessage;
 }
 
 /** The whole message in one buffer (for files, parsers and tests). */
@@ -63,8 +71,9 @@ export class MessageTemplate {
   private readonly fixedHeaders: string;
   private readonly html: Base64Template<SubscriberSlot>;
   private readonly text: Base64Template<SubscriberSlot>;
-  private readonly textPartHead: Buffer;
-  private readonly htmlPartHead: Buffer;
+  private readonly html8: EightBitTemplate<SubscriberSlot> | null;
+  private readonly text8: EightBitTemplate<SubscriberSlot> | null;
+  private readonly partHeads: Record<'text' | 'html', Record<'base64' | '8bit', Buffer>>;
   private readonly closing: Buffer;
   private readonly boundary: string;
   private readonly messageIdPrefix: string;
@@ -80,10 +89,19 @@ export class MessageTemplate {
     this.messageIdSuffix = `@${input.sendingDomain}>`;
     this.unsubscribeMailto = input.unsubscribeMailto;
     this.dkim = input.dkim;
-    this.html = new Base64Template(splitAtSlots(input.html, SUBSCRIBER_SLOTS));
-    this.text = new Base64Template(splitAtSlots(input.text, SUBSCRIBER_SLOTS));
-    this.textPartHead = Buffer.from(`--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
-    this.htmlPartHead = Buffer.from(`--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+    const html = splitAtSlots(input.html, SUBSCRIBER_SLOTS);
+    const text = splitAtSlots(input.text, SUBSCRIBER_SLOTS);
+    this.html = new Base64Template(html);
+    this.text = new Base64Template(text);
+    const eightBit = input.encoding === '8bit';
+    this.html8 = eightBit ? EightBitTemplate.build(html, { breakLongLines: true }) : null;
+    this.text8 = eightBit ? EightBitTemplate.build(text, { breakLongLines: false }) : null;
+    const head = (type: string, encoding: string) =>
+      Buffer.from(`--${this.boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n`);
+    this.partHeads = {
+      text: { base64: head('text/plain', 'base64'), '8bit': head('text/plain', '8bit') },
+      html: { base64: head('text/html', 'base64'), '8bit': head('text/html', '8bit') },
+    };
     this.closing = Buffer.from(`--${this.boundary}--\r\n`);
     this.fixedHeaders = [
       mailboxHeader('From', input.from.name, input.from.address),
@@ -104,13 +122,19 @@ export class MessageTemplate {
     return `${this.messageIdPrefix}${deliveryId}${this.messageIdSuffix}`;
   }
 
-  /** The message for one recipient, in one buffer. */
+  /** The message for one recipient, in one buffer (as the recipient gets it, without SMTP's dot-stuffing). */
   render(recipient: Recipient, now = new Date()): Buffer {
-    return joinMessage(this.prepare(recipient, now));
+    return joinMessage(this.build(recipient, now, true).plain);
   }
 
-  /** The message for one recipient as chunks (see PreparedMessage): what the workers send. */
+  /** The message for one recipient as chunks for SMTP's DATA (see PreparedMessage): what the workers send. */
   prepare(recipient: Recipient, now = new Date()): PreparedMessage {
+    const { wire, eightBit } = this.build(recipient, now, true);
+    if (!eightBit) return wire;
+    return { ...wire, eightBit: true, sevenBit: () => this.build(recipient, now, false).wire };
+  }
+
+  private build(recipient: Recipient, now: Date, allowEightBit: boolean): { plain: PreparedMessage; wire: PreparedMessage; eightBit: boolean } {
     const textValues: Record<SubscriberSlot, Buffer> = {
       name: Buffer.from(recipient.name),
       unsubscribeUrl: Buffer.from(recipient.unsubscribeUrl),
@@ -133,12 +157,29 @@ export class MessageTemplate {
       foldHeader('List-Unsubscribe', this.unsubscribeTargets(recipient.unsubscribeUrl)) +
       '\r\n' +
       this.fixedHeaders;
-    const body = [this.textPartHead, ...this.text.render(textValues), this.htmlPartHead, ...this.html.render(htmlValues), this.closing];
-    const signature = this.dkim ? this.dkim.sign(head, body) + '\r\n' : '';
-    const chunks = [Buffer.from(signature + head, 'latin1'), HEAD_END, ...body];
-    let size = 0;
-    for (const chunk of chunks) size += chunk.length;
-    return { chunks, size };
+    // Each part as 8bit when it can be (else base64, which needs no dot-stuffing): plain for DKIM and
+    // files, wire for DATA.
+    const text8 = allowEightBit ? this.text8?.render(textValues) : null;
+    const html8 = allowEightBit ? this.html8?.render(htmlValues) : null;
+    const textBody = text8 ?? this.text.render(textValues);
+    const htmlBody = html8 ?? this.html.render(htmlValues);
+    const textHead = this.partHeads.text[text8 ? '8bit' : 'base64'];
+    const htmlHead = this.partHeads.html[html8 ? '8bit' : 'base64'];
+    const plainBody = [textHead, ...(text8 ? text8.plain : (textBody as Buffer[])), htmlHead, ...(html8 ? html8.plain : (htmlBody as Buffer[])), this.closing];
+    const stuffed = (text8 && text8.wire !== text8.plain) || (html8 && html8.wire !== html8.plain);
+    const wireBody = stuffed
+      ? [textHead, ...(text8 ? text8.wire : (textBody as Buffer[])), htmlHead, ...(html8 ? html8.wire : (htmlBody as Buffer[])), this.closing]
+      : plainBody;
+    const signature = this.dkim ? this.dkim.sign(head, plainBody) + '\r\n' : '';
+    const headChunk = Buffer.from(signature + head, 'latin1');
+    const message = (body: Buffer[]): PreparedMessage => {
+      const chunks = [headChunk, HEAD_END, ...body];
+      let size = 0;
+      for (const chunk of chunks) size += chunk.length;
+      return { chunks, size };
+    };
+    const plain = message(plainBody);
+    return { plain, wire: stuffed ? message(wireBody) : plain, eightBit: Boolean(text8 || html8) };
   }
 
   /** `<https://…/unsubscribe/TOKEN>`, then `<mailto:…?subject=unsubscribe-TOKEN>` when configured (RFC 2369). */

@@ -9,6 +9,8 @@ const DATA_END = Buffer.from('.\r\n');
 /** The parts of nodemailer's SMTPConnection this module relies on that its type declarations leave out. */
 interface ConnectionInternals {
   _socket: Socket | false | null;
+  /** The extensions the server's EHLO reply announced (upper case), e.g. 8BITMIME, PIPELINING. */
+  _supportedExtensions: string[];
   _destroyed: boolean;
   _responseActions: ((str: string) => void)[];
   _actionSMTPStream(str: string, callback: (err: Error | null, str?: string) => void): void;
@@ -207,14 +209,23 @@ export class SmtpPool {
   private transmit(slot: Slot, pending: Pending): void {
     slot.busy = true;
     const { connection } = slot;
-    const { message } = pending;
-    const prepared = !Buffer.isBuffer(message);
-    connection.writeAsIs = prepared;
+    let { message } = pending;
+    if (!Buffer.isBuffer(message) && message.eightBit && message.sevenBit && !(connection as unknown as ConnectionInternals)._supportedExtensions.includes('8BITMIME')) {
+      // This server takes 7-bit data only: the same message with every part in base64.
+      message = message.sevenBit();
+    }
+    const prepared = Buffer.isBuffer(message) ? undefined : message;
+    connection.writeAsIs = prepared !== undefined;
     connection.dataStarted = false;
     const reused = slot.messages > 0;
-    const envelope = { from: pending.from, to: [pending.to], size: prepared ? message.size : message.length };
+    const envelope = {
+      from: pending.from,
+      to: [pending.to],
+      size: prepared ? prepared.size : (message as Buffer).length,
+      use8BitMime: prepared?.eightBit === true,
+    };
     // A PreparedMessage's chunks go to SmtpConnection's writer as one array (nodemailer hands it on as it is).
-    connection.send(envelope, (prepared ? message.chunks : message) as Buffer, (err, info) => {
+    connection.send(envelope, (prepared ? prepared.chunks : message) as Buffer, (err, info) => {
       slot.messages++;
       if (!err) {
         pending.resolve(info.response);

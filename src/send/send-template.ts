@@ -36,6 +36,7 @@ export function buildSendTemplate(input: SendTemplateInput): { template: Message
     text,
     unsubscribeMailto: config.listUnsubscribeMailto,
     dkim: input.dkim,
+    encoding: config.messageEncoding,
   });
   return { template, html, text };
 }
