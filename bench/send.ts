@@ -37,7 +37,8 @@ const sizes = arg('sizes', '10000,100000').split(',').map(Number);
 const workerCounts = arg('workers', '1,2').split(',').map(Number);
 const concurrency = Number(arg('concurrency', '100'));
 const poolSize = Number(arg('pool', '10'));
-// sample: the personalised, tracked sample issue; small: two articles (~20 KB); +dkim: signed with RSA-2048.
+// sample: the personalised, tracked sample issue; small: two articles (~20 KB); +dkim: signed with RSA-2048;
+// +8bit: MESSAGE_ENCODING=8bit (parts as UTF-8 instead of base64).
 const variants = arg('variants', 'sample,small,sample+dkim').split(',');
 const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
 const sinkPort = 20000 + Math.floor(Math.random() * 20000);
@@ -112,11 +113,11 @@ async function createBenchIssue(services: Services, variant: string): Promise<{ 
   const content = issueContentSchema.parse(YAML.parse(source));
   if (variant.startsWith('small')) {
     // Two articles: about the 20 KB message of the figures quoted in the issue.
-    content.slug = `bench-${variant.replace('+', '-')}`;
+    content.slug = `bench-${variant.replace(/\+/g, '-')}`;
     content.sections = [{ title: content.sections[0].title, articles: content.sections[0].articles.slice(0, 2) }];
     content.keep_learning = undefined;
   } else {
-    content.slug = `bench-${variant.replace('+', '-')}`;
+    content.slug = `bench-${variant.replace(/\+/g, '-')}`;
   }
   const rendered = await renderIssue(content, { assetBaseUrl: 'https://news.example.com/' });
   const { issue } = await saveIssue(services.pool, {
@@ -127,6 +128,7 @@ async function createBenchIssue(services: Services, variant: string): Promise<{ 
   const template = new MessageTemplate({
     sendId: 1, listId: 1, issueId: issue.id, from: services.config.mailFrom, subject: issue.subject, list: { name: 'Bench', slug: 'bench' },
     sendingDomain: services.config.sendingDomain, html: fillMarkers(issue.html, values), text: fillMarkers(issue.text, values),
+    encoding: variant.includes('+8bit') ? '8bit' : 'base64',
   });
   const raw = template.render({ deliveryId: 123456, email: 'subscriber.123456@example.com', name: '王小明', unsubscribeUrl: services.links.unsubscribe(123456, 1, 123456), openPixelUrl: services.links.openPixel(123456) });
   return { id: issue.id, messageBytes: raw.length };
@@ -171,9 +173,9 @@ const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.e
 const dkimEnv = { DKIM_DOMAIN: 'lifewithdata.example', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY: dkimKey };
 
 async function measure(services: Services, variant: string, issueId: number, size: number, workers: number, messageBytes: number): Promise<Row> {
-  const slug = `bench-${variant.replace('+', '-')}-${size}-${workers}`;
+  const slug = `bench-${variant.replace(/\+/g, '-')}-${size}-${workers}`;
   // Workers run as README.md recommends: a bounded V8 heap keeps their RSS flat at any list size.
-  const workerEnv = { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, ...(variant.endsWith('+dkim') ? dkimEnv : {}) };
+  const workerEnv = { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, ...(variant.includes('+dkim') ? dkimEnv : {}), MESSAGE_ENCODING: variant.includes('+8bit') ? '8bit' : 'base64' };
   await seedList(services, slug, size);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
