@@ -8,6 +8,9 @@ import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { createFanoutProcessor } from './fanout';
 
+/** The limiter's ceiling when SEND_RATE is unset. */
+const UNLIMITED_PER_SECOND = 1_000_000;
+
 export interface RunningWorkers {
   /** Stops taking jobs, lets the jobs in flight finish, then closes the SMTP pool and the connections. */
   close(): Promise<void>;
@@ -54,8 +57,10 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
     connection: deliverConnection,
     prefix: config.queuePrefix,
     concurrency: options.concurrency,
-    // SEND_RATE is enforced by BullMQ in Redis, so it holds across every worker process and machine.
-    ...(config.sendRate ? { limiter: { max: config.sendRate, duration: 1000 } } : {}),
+    // SEND_RATE is enforced by BullMQ in Redis, so it holds across every worker process and machine. There
+    // is always a limiter: without one BullMQ ignores worker.rateLimit(), which is how a throttling reply
+    // holds the whole queue back (unlimited is a million a second).
+    limiter: { max: config.sendRate ?? UNLIMITED_PER_SECOND, duration: 1000 },
     // A job whose worker died is handed to another worker after this long; its claim lock in PostgreSQL
     // (DELIVERY_LOCK_SECONDS) decides when the delivery may really be sent again.
     lockDuration: Math.min(30_000, config.deliveryLockSeconds * 1000),
