@@ -113,7 +113,7 @@ export class MessageTemplate {
       'MIME-Version: 1.0',
       `Content-Type: multipart/alternative;\r\n boundary="${this.boundary}"`,
     ].join('\r\n');
-    // Personal values are base64 in the body and single-line in the headers; these are the fixed parts.
+    // Personal values are single-line in the headers and base64 or checked 8bit in the body; these are the fixed parts.
     assertDataSafe(this.fixedHeaders, 'the headers');
   }
 
@@ -157,19 +157,17 @@ export class MessageTemplate {
       foldHeader('List-Unsubscribe', this.unsubscribeTargets(recipient.unsubscribeUrl)) +
       '\r\n' +
       this.fixedHeaders;
-    // Each part as 8bit when it can be (else base64, which needs no dot-stuffing): plain for DKIM and
-    // files, wire for DATA.
+    // Each part as 8bit when it can be, else base64 (which has no dots, so its plain and wire forms are the
+    // same chunks): plain for DKIM and files, wire for DATA.
     const text8 = allowEightBit ? this.text8?.render(textValues) : null;
     const html8 = allowEightBit ? this.html8?.render(htmlValues) : null;
-    const textBody = text8 ?? this.text.render(textValues);
-    const htmlBody = html8 ?? this.html.render(htmlValues);
+    const text = text8 ?? { plain: this.text.render(textValues), wire: undefined };
+    const html = html8 ?? { plain: this.html.render(htmlValues), wire: undefined };
     const textHead = this.partHeads.text[text8 ? '8bit' : 'base64'];
     const htmlHead = this.partHeads.html[html8 ? '8bit' : 'base64'];
-    const plainBody = [textHead, ...(text8 ? text8.plain : (textBody as Buffer[])), htmlHead, ...(html8 ? html8.plain : (htmlBody as Buffer[])), this.closing];
-    const stuffed = (text8 && text8.wire !== text8.plain) || (html8 && html8.wire !== html8.plain);
-    const wireBody = stuffed
-      ? [textHead, ...(text8 ? text8.wire : (textBody as Buffer[])), htmlHead, ...(html8 ? html8.wire : (htmlBody as Buffer[])), this.closing]
-      : plainBody;
+    const plainBody = [textHead, ...text.plain, htmlHead, ...html.plain, this.closing];
+    const stuffed = (text.wire && text.wire !== text.plain) || (html.wire && html.wire !== html.plain);
+    const wireBody = stuffed ? [textHead, ...(text.wire ?? text.plain), htmlHead, ...(html.wire ?? html.plain), this.closing] : plainBody;
     const signature = this.dkim ? this.dkim.sign(head, plainBody) + '\r\n' : '';
     const headChunk = Buffer.from(signature + head, 'latin1');
     const message = (body: Buffer[]): PreparedMessage => {

@@ -85,7 +85,6 @@ interface Slot {
   connection: SmtpConnection;
   messages: number;
   busy: boolean;
-  open: boolean;
 }
 
 interface Pending {
@@ -170,7 +169,7 @@ export class SmtpPool {
 
   private connect(): void {
     const connection = new SmtpConnection(this.connectionOptions);
-    const slot: Slot = { connection, messages: 0, busy: true, open: false };
+    const slot: Slot = { connection, messages: 0, busy: true };
     this.slots.add(slot);
     this.connecting++;
     let settled = false;
@@ -187,7 +186,6 @@ export class SmtpPool {
     const ready = () => {
       settled = true;
       this.connecting--;
-      slot.open = true;
       this.release(slot);
     };
     connection.on('error', (err: Error) => {
