@@ -185,7 +185,7 @@ async function measure(services: Services, variant: string, issueId: number, siz
   await sleep(2500); // workers up and connected
   const workerPids = children.map((c) => c.pid!);
   const cpuBefore = cpuSeconds(workerPids, sink.pid!);
-  const { send } = await startSend(services, issueId, slug);
+  const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
   let row: { fanned: Date | null; started: Date | null; finished: Date | null; status: string } | undefined;
   for (;;) {
     const { rows } = await services.pool.query('SELECT status, started_at AS started, fanned_out_at AS fanned, finished_at AS finished FROM sends WHERE id = $1', [send.id]);
@@ -228,7 +228,7 @@ async function fanoutAlone(services: Services, issueId: number, size: number): P
   try {
     await sleep(2500);
     await services.queues.deliver.pause();
-    const { send } = await startSend(services, issueId, slug);
+    const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
     sendId = send.id;
     for (;;) {
       const { rows } = await services.pool.query('SELECT started_at AS started, fanned_out_at AS fanned FROM sends WHERE id = $1', [send.id]);

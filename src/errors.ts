@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'MJML_ERROR'
   | 'CSV_INVALID'
   | 'SEND_STATE'
+  | 'ALREADY_SENT'
   | 'SMTP_TEMPORARY'
   | 'SMTP_PERMANENT';
 

@@ -126,7 +126,7 @@ describe('issues, sends, statistics and suppressions', () => {
     expect(listed.body.sends[0]).toMatchObject({ id: send.body.id, counts: { sent: 2 } });
 
     // A scheduled send can be paused, resumed and cancelled; a cancelled send cannot be paused.
-    const later = await api<{ id: number; status: string }>('POST', '/api/sends', { issue: 'api-issue', list: 'sendto', at: new Date(Date.now() + 3_600_000).toISOString() });
+    const later = await api<{ id: number; status: string }>('POST', '/api/sends', { issue: 'api-issue', list: 'sendto', again: true, at: new Date(Date.now() + 3_600_000).toISOString() });
     expect(later.body.status).toBe('scheduled');
     expect((await api('POST', `/api/sends/${later.body.id}/pause`, { reason: 'wrong day' })).body).toMatchObject({ status: 'paused', statusReason: 'wrong day' });
     expect((await api('POST', `/api/sends/${later.body.id}/resume`)).status).toBe(200);

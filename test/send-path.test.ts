@@ -106,7 +106,7 @@ describe('the whole send path', () => {
     expect(events.rows[0].n).toBe(1);
 
     const before = stack.smtp.messages.length;
-    const { send } = await startSend(stack.services, issueId, 'weekly');
+    const { send } = await startSend(stack.services, issueId, 'weekly', { again: true, includePrevious: true });
     const outcome = await waitForSend(stack.services, send.id, { bar: false });
     expect(outcome.counts).toMatchObject({ total: 149, sent: 149 });
     const second = stack.smtp.messages.slice(before).map((m) => m.to[0]);

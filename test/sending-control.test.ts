@@ -66,7 +66,7 @@ describe('controlling a send', () => {
     expect((await sendStatus(stack, send.id)).status).toBe('cancelled');
 
     // And a whole send to the list now skips the leaver from the start.
-    const second = await startSend(stack.services, issueId, 'cancellable');
+    const second = await startSend(stack.services, issueId, 'cancellable', { again: true, includePrevious: true });
     const outcome = await waitForSend(stack.services, second.send.id, { bar: false });
     expect(outcome.counts).toMatchObject({ total: 299, sent: 299 });
   });
@@ -127,7 +127,7 @@ describe('controlling a send', () => {
     const { rows } = await stack.services.pool.query('SELECT started_at FROM sends WHERE id = $1', [send.id]);
     expect(rows[0].started_at.getTime()).toBeGreaterThanOrEqual(at.getTime() - 50);
 
-    const past = await startSend(stack.services, issueId, 'scheduled', { at: new Date(Date.now() - 60_000) });
+    const past = await startSend(stack.services, issueId, 'scheduled', { at: new Date(Date.now() - 60_000), again: true, includePrevious: true });
     expect(past.send.status).toBe('queued');
     expect((await waitForSend(stack.services, past.send.id, { bar: false })).counts.sent).toBe(10);
   });

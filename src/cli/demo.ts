@@ -59,7 +59,7 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   say(`sending through ${description}`);
 
   const started = Date.now();
-  const { send } = await startSend(services, issue.id, list.slug);
+  const { send } = await startSend(services, issue.id, list.slug, { again: true, includePrevious: true });
   const outcome = await waitForSend(services, send.id, { bar: !ctx.json && Boolean(process.stderr.isTTY), startedAt: started });
   const { rows } = await pool.query<{ id: number; subscriberId: number }>(
     'SELECT id, subscriber_id AS "subscriberId" FROM deliveries WHERE send_id = $1 AND status = \'sent\' ORDER BY id LIMIT 1',

@@ -145,6 +145,8 @@ program
   .option('--test <email>', 'send one personalised test message to this address only (no send is created)')
   .option('--wait', 'wait for the send to finish, with a progress bar')
   .option('--at <time>', 'start at this ISO 8601 time (e.g. 2026-12-01T08:00:00Z); a past time starts now')
+  .option('--again', 'send even though this issue already went (or is going) to this list; who received it is skipped')
+  .option('--include-previous', 'with --again: also send to subscribers who received the issue before')
   .addOption(json())
   .action((issueRef: string, opts: { list?: string; test?: string }, cmd: Command) => {
     if (opts.test) return testSendCommand(issueRef, opts);

@@ -35,6 +35,11 @@ export async function createDeliveryPage(
        SELECT sub.subscriber_id
        FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
        WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3
+         -- A repeated send (--again) skips whoever received the issue, or is about to, from an earlier send.
+         AND NOT ((SELECT skip_previous_recipients FROM sends WHERE id = $1) AND EXISTS (
+           SELECT 1 FROM deliveries d
+           WHERE d.subscriber_id = sub.subscriber_id AND d.status IN ('sent', 'queued', 'sending', 'retrying')
+             AND d.send_id IN (SELECT p.id FROM sends p WHERE p.id <> $1 AND p.issue_id = (SELECT issue_id FROM sends WHERE id = $1))))
        ORDER BY sub.subscriber_id
        LIMIT $4
      ), inserted AS (

@@ -23,13 +23,22 @@ export interface Send {
 const SEND_COLUMNS = `id, issue_id AS "issueId", list_id AS "listId", status, status_reason AS "statusReason", total,
   fanout_cursor AS "fanoutCursor", scheduled_at AS "scheduledAt", fanned_out_at AS "fannedOutAt", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
 
-/** A new send: `queued` for its fan-out now, or `scheduled` when `scheduledAt` is in the future. */
-export async function createSend(db: Pool | PoolClient, issueId: number, listId: number, scheduledAt: Date | null = null): Promise<Send> {
+/**
+ * A new send: `queued` for its fan-out now, or `scheduled` when `scheduledAt` is in the future.
+ * `skipPreviousRecipients`: the fan-out leaves out subscribers an earlier send of the issue reached.
+ */
+export async function createSend(
+  db: Pool | PoolClient,
+  issueId: number,
+  listId: number,
+  scheduledAt: Date | null = null,
+  skipPreviousRecipients = false,
+): Promise<Send> {
   const { rows } = await db.query<Send>(
-    `INSERT INTO sends (issue_id, list_id, scheduled_at, status)
-     VALUES ($1, $2, $3, CASE WHEN $3::timestamptz > now() THEN 'scheduled' ELSE 'queued' END)
+    `INSERT INTO sends (issue_id, list_id, scheduled_at, status, skip_previous_recipients)
+     VALUES ($1, $2, $3, CASE WHEN $3::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4)
      RETURNING ${SEND_COLUMNS}`,
-    [issueId, listId, scheduledAt],
+    [issueId, listId, scheduledAt, skipPreviousRecipients],
   );
   return rows[0];
 }

@@ -14,16 +14,24 @@ export function parseSendTime(value: string | undefined): Date | undefined {
   return at;
 }
 
-export async function sendCommand(issueRef: string, opts: { list: string; wait?: boolean; at?: string; json?: boolean }): Promise<void> {
+export async function sendCommand(
+  issueRef: string,
+  opts: { list: string; wait?: boolean; at?: string; again?: boolean; includePrevious?: boolean; json?: boolean },
+): Promise<void> {
   const ctx = commandContext({ ...opts, quiet: true });
   const at = parseSendTime(opts.at);
+  if (opts.includePrevious && !opts.again) throw new TidingsError('INVALID_INPUT', '--include-previous only makes sense with --again');
   await withServices(ctx, async (services) => {
     const started = Date.now();
-    const { send, issue, list } = await startSend(services, issueRef, opts.list, { at });
+    const { send, issue, list, repeats } = await startSend(services, issueRef, opts.list, { at, again: opts.again, includePrevious: opts.includePrevious });
+    const repeat =
+      repeats.length === 0 ? ''
+      : opts.includePrevious ? ` It repeats ${repeats.map((s) => `send ${s.id}`).join(', ')}, to everyone again.`
+      : ` It repeats ${repeats.map((s) => `send ${s.id}`).join(', ')}: subscribers who received the issue are skipped.`;
     if (!opts.wait) {
       const when = send.status === 'scheduled' ? ` scheduled for ${send.scheduledAt!.toISOString()}` : '';
-      output(ctx, { id: send.id, issue: issue.slug, list: list.slug, status: send.status, scheduledAt: send.scheduledAt }, [
-        `send ${send.id} created${when}: ${issue.slug} → ${list.slug}. Workers (tidings worker) send it; follow it with: tidings status ${send.id}`,
+      output(ctx, { id: send.id, issue: issue.slug, list: list.slug, status: send.status, scheduledAt: send.scheduledAt, repeats: repeats.map((s) => s.id) }, [
+        `send ${send.id} created${when}: ${issue.slug} → ${list.slug}.${repeat} Workers (tidings worker) send it; follow it with: tidings status ${send.id}`,
       ]);
       return;
     }

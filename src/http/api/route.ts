@@ -62,6 +62,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   TEMPLATE_ERROR: 422,
   MJML_ERROR: 422,
   SEND_STATE: 409,
+  ALREADY_SENT: 409,
 };
 
 export class ApiError extends Error {

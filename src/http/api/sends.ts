@@ -22,10 +22,18 @@ export const sendRoutes = [
     handler: async ({ services, query }) => ({ sends: await listRecentSends(services.pool, query.limit, query.before) }),
   }),
   route({
-    method: 'post', path: '/sends', tag: 'sends', summary: 'Send an issue to a list now, or schedule it with `at`', status: 201,
-    body: z.object({ issue: z.union([z.string().min(1), z.number().int().positive()]).meta({ example: 'ml-utd-32' }), list: s.slug, at: z.iso.datetime({ offset: true }).optional().meta({ example: '2026-12-01T08:00:00Z' }) }),
+    method: 'post', path: '/sends', tag: 'sends',
+    summary: 'Send an issue to a list now, or schedule it with `at`. A second send of an issue to the same list is refused (409 ALREADY_SENT, naming the earlier send) unless `again`; then subscribers who received it are skipped unless `includePrevious`',
+    status: 201,
+    body: z.object({
+      issue: z.union([z.string().min(1), z.number().int().positive()]).meta({ example: 'ml-utd-32' }),
+      list: s.slug,
+      at: z.iso.datetime({ offset: true }).optional().meta({ example: '2026-12-01T08:00:00Z' }),
+      again: z.boolean().default(false).meta({ description: 'send even though the issue already went (or is going) to this list' }),
+      includePrevious: z.boolean().default(false).meta({ description: 'with again: also send to subscribers who received the issue before' }),
+    }),
     handler: async ({ services, body }) => {
-      const { send } = await startSend(services, body.issue, body.list, body.at ? { at: new Date(body.at) } : {});
+      const { send } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious });
       return sendWithCounts(services, send.id);
     },
   }),
