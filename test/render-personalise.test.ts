@@ -112,7 +112,7 @@ describe('personal values in a message', () => {
 describe('the web version', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ http: true });
+    stack = await startStack({ http: true, workers: true });
   });
   afterAll(async () => {
     await stack?.close();
@@ -127,7 +127,10 @@ describe('the web version', () => {
     const file = `${process.env.TMPDIR ?? '/tmp'}/tidings-web-${process.pid}.yaml`;
     await writeFile(file, source);
     const { issue } = await createIssueFromFile(pool, file, { assetBaseUrl: ASSETS });
-    await startSend(stack.services, issue.slug, 'hostile');
+    // Only a sent issue has a web version: the send (to an empty list) finishes at once.
+    const { send } = await startSend(stack.services, issue.slug, 'hostile');
+    const { waitForSend } = await import('../src/cli/progress');
+    await waitForSend(stack.services, send.id, { bar: false });
 
     const page = await (await fetch(`${stack.baseUrl}/archive/${issue.slug}`)).text();
     expect(page).not.toContain('<script>alert(1)</script>');

@@ -29,6 +29,8 @@ const sendCommand = lazy(send, (m) => m.sendCommand);
 const statusCommand = lazy(send, (m) => m.statusCommand);
 const dkimKeygenCommand = lazy(() => import('./commands/dkim'), (m) => m.dkimKeygenCommand);
 const listTrackingCommand = lazy(() => import('./commands/tracking'), (m) => m.listTrackingCommand);
+const lists = () => import('./commands/lists');
+const listArchiveCommand = lazy(lists, (m) => m.listArchiveCommand);
 const issueTools = () => import('./commands/issue-tools');
 const issueCheckCommand = lazy(issueTools, (m) => m.issueCheckCommand);
 const previewCommand = lazy(issueTools, (m) => m.previewCommand);
@@ -77,6 +79,11 @@ list
   .description('switch the open pixel and tracked links of a list on or off')
   .addOption(json())
   .action(listTrackingCommand);
+list
+  .command('archive <slug> <on|off>')
+  .description('switch the public archive of a list (web versions, /archive, the Atom feed) on or off')
+  .addOption(json())
+  .action(listArchiveCommand);
 
 program
   .command('import <list> <file.csv>')

@@ -6,11 +6,12 @@ export interface ListWithCounts {
   slug: string;
   name: string;
   doubleOptIn: boolean;
+  publicArchive: boolean;
   createdAt: Date;
   subscriptions: { confirmed: number; unconfirmed: number; unsubscribed: number };
 }
 
-const SELECT = `SELECT l.id, l.slug, l.name, l.double_opt_in AS "doubleOptIn", l.created_at AS "createdAt",
+const SELECT = `SELECT l.id, l.slug, l.name, l.double_opt_in AS "doubleOptIn", l.archive_public AS "publicArchive", l.created_at AS "createdAt",
   json_build_object(
     'confirmed', (SELECT count(*) FROM subscriptions s WHERE s.list_id = l.id AND s.status = 'confirmed'),
     'unconfirmed', (SELECT count(*) FROM subscriptions s WHERE s.list_id = l.id AND s.status = 'unconfirmed'),
@@ -29,13 +30,14 @@ export async function getListWithCounts(pool: Pool, slug: string): Promise<ListW
   return rows[0];
 }
 
-export async function updateList(pool: Pool, slug: string, changes: { name?: string; doubleOptIn?: boolean }): Promise<void> {
+export async function updateList(pool: Pool, slug: string, changes: { name?: string; doubleOptIn?: boolean; publicArchive?: boolean }): Promise<void> {
   if (changes.name !== undefined && (!changes.name.trim() || /[\r\n]/.test(changes.name))) {
     throw new TidingsError('INVALID_INPUT', 'list name must be non-empty and on one line', { slug });
   }
   const { rowCount } = await pool.query(
-    `UPDATE lists SET name = coalesce($2, name), double_opt_in = coalesce($3, double_opt_in), updated_at = now() WHERE slug = $1`,
-    [slug, changes.name?.trim() ?? null, changes.doubleOptIn ?? null],
+    `UPDATE lists SET name = coalesce($2, name), double_opt_in = coalesce($3, double_opt_in), archive_public = coalesce($4, archive_public),
+       updated_at = now() WHERE slug = $1`,
+    [slug, changes.name?.trim() ?? null, changes.doubleOptIn ?? null, changes.publicArchive ?? null],
   );
   if (!rowCount) throw new NotFoundError('list', slug);
 }

@@ -17,6 +17,10 @@ export const strings = {
   errorBody: 'Please try again in a minute.',
   bodyTooLarge: 'The request body is too large.',
 
+  archiveTitle: 'Archive',
+  archiveEmpty: 'Nothing has been sent yet.',
+  archiveFeed: 'Follow in a feed reader (Atom)',
+
   unsubscribeAllButton: 'Unsubscribe from all lists',
   unsubscribedAllBody: 'You will not receive any of our newsletters any more. Emails already on their way may still arrive within minutes.',
   managePreferences: 'Manage your subscriptions and data',

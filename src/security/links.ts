@@ -25,6 +25,15 @@ export class Links {
     return `${this.publicUrl}/archive/${encodeURIComponent(issueSlug)}`;
   }
 
+  /** The public archive's index, of one list or of all lists whose archive is public. */
+  archive(listSlug?: string): string {
+    return `${this.publicUrl}/archive${listSlug ? `?list=${encodeURIComponent(listSlug)}` : ''}`;
+  }
+
+  archiveFeed(listSlug?: string): string {
+    return `${this.publicUrl}/archive/feed.xml${listSlug ? `?list=${encodeURIComponent(listSlug)}` : ''}`;
+  }
+
   /** Where the web version's unsubscribe link points: a page that explains, with no personal token. */
   unsubscribeHelp(): string {
     return `${this.publicUrl}/unsubscribe`;

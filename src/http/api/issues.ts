@@ -5,10 +5,13 @@ import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { getIssueSource } from '../../db/issue-source';
 import { getIssue } from '../../db/issues';
+import { getListBySlug } from '../../db/lists';
+import { neutralHtml } from '../../render/web-version';
 import { createIssueFromFile } from '../../render/create-issue';
 import { parseContent, type IssueContent } from '../../render/content';
 import { preflight } from '../../render/preflight';
 import { ApiError, route } from './route';
+import * as s from './schemas';
 
 const MAX_CONTENT_BYTES = 2 * 1024 * 1024;
 const byRef = z.object({ ref: z.string().min(1).max(200).meta({ example: 'ml-utd-32' }) });
@@ -58,6 +61,28 @@ export const issueRoutes = [
     handler: async ({ services, params, res }) => {
       const i = await getIssue(services.pool, params.ref);
       res.status(200).type('text/html; charset=utf-8').set('Content-Security-Policy', "default-src 'none'; img-src * data:; style-src 'unsafe-inline'").send(i.html);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'get', path: '/issues/:ref/preview', tag: 'issues',
+    summary: 'The issue as its web version will look (drafts too): personal values neutralised, for operators only',
+    params: byRef, query: z.object({ list: s.slug.optional() }), produces: 'text/html',
+    handler: async ({ services, params, query, res }) => {
+      const i = await getIssue(services.pool, params.ref);
+      const list = query.list ? await getListBySlug(services.pool, query.list) : undefined;
+      const html = neutralHtml(i.html, {
+        listName: list?.name ?? i.subject,
+        webVersionUrl: services.links.webVersion(i.slug),
+        defaultName: i.defaultName,
+        unsubscribeUrl: services.links.unsubscribeHelp(),
+      });
+      // Never cached and never indexed: a draft is the operator's.
+      res.status(200).type('text/html; charset=utf-8').set({
+        'Content-Security-Policy': "default-src 'none'; img-src * data:; style-src 'unsafe-inline'",
+        'Cache-Control': 'no-store',
+        'X-Robots-Tag': 'noindex',
+      }).send(html);
       return undefined;
     },
   }),

@@ -26,8 +26,10 @@ export const listRoutes = [
     handler: async ({ services, params }) => getListWithCounts(services.pool, params.slug),
   }),
   route({
-    method: 'patch', path: '/lists/:slug', tag: 'lists', summary: 'Rename a list or change double opt-in',
-    params: bySlug, body: z.object({ name: z.string().min(1).max(200).optional(), doubleOptIn: z.boolean().optional() }), response: s.list,
+    method: 'patch', path: '/lists/:slug', tag: 'lists', summary: 'Rename a list, change double opt-in, or turn its public archive on or off',
+    params: bySlug,
+    body: z.object({ name: z.string().min(1).max(200).optional(), doubleOptIn: z.boolean().optional(), publicArchive: z.boolean().optional() }),
+    response: s.list,
     handler: async ({ services, params, body }) => {
       await updateList(services.pool, params.slug, body);
       return getListWithCounts(services.pool, params.slug);

@@ -17,6 +17,7 @@ export const list = z
     slug,
     name: z.string(),
     doubleOptIn: z.boolean(),
+    publicArchive: z.boolean().optional().meta({ description: 'the issues sent to this list are in the public archive (/archive, /archive/feed.xml)' }),
     createdAt: z.string().optional(),
     subscriptions: z.object({ confirmed: z.number(), unconfirmed: z.number(), unsubscribed: z.number() }).optional(),
   })

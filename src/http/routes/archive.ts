@@ -1,42 +1,93 @@
-import { Router } from 'express';
+import { Feed } from 'feed';
+import { Router, type Response } from 'express';
 import type { Services } from '../../app/services';
-import { getIssue } from '../../db/issues';
-import { isTidingsError } from '../../errors';
-import { escapeHtml, fillMarkers } from '../../render/slots';
+import { findArchivedIssue, findPublicArchiveList, listArchive, type ArchiveEntry } from '../../db/archive';
+import { escapeHtml } from '../../render/slots';
+import { neutralHtml } from '../../render/web-version';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';
-import { PIXEL_GIF } from './tracking';
 
-const NEUTRAL_PIXEL = `data:image/gif;base64,${PIXEL_GIF.toString('base64')}`;
+const FEED_LENGTH = 50;
 
 /**
- * GET /archive/:issue — the web version: the issue's own HTML with the personal parts neutralised
- * (the default greeting name, no personal unsubscribe link, no tracking pixel).
+ * The public archive: GET /archive (the sent issues, newest first; `?list=<slug>` for one list),
+ * GET /archive/feed.xml (the same as Atom) and GET /archive/:slug (one web version). Only issues sent to a
+ * list whose archive is public appear; anything else is the same 404 as an address that never existed.
  */
 export function archiveRoutes(services: Services): Router {
   const router = Router();
-  router.get('/archive/:issue', async (req, res) => {
-    let issue;
-    try {
-      issue = await getIssue(services.pool, req.params.issue);
-    } catch (err) {
-      if (isTidingsError(err) && err.code === 'NOT_FOUND') return res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
-      throw err;
-    }
-    const { rows } = await services.pool.query<{ name: string }>(
-      'SELECT l.name FROM sends s JOIN lists l ON l.id = s.list_id WHERE s.issue_id = $1 ORDER BY s.id DESC LIMIT 1',
-      [issue.id],
+  const notFound = (res: Response) => res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
+
+  /** The list named by `?list=`, or all public lists; undefined when the named list is not public. */
+  async function scope(query: unknown): Promise<{ listSlug?: string; title: string } | undefined> {
+    const slug = typeof (query as { list?: unknown }).list === 'string' ? (query as { list: string }).list : undefined;
+    if (slug === undefined) return { title: strings.archiveTitle };
+    const list = await findPublicArchiveList(services.pool, slug);
+    return list && { listSlug: list.slug, title: list.name };
+  }
+
+  router.get('/archive', async (req, res) => {
+    const where = await scope(req.query);
+    if (!where) return notFound(res);
+    const entries = await listArchive(services.pool, { listSlug: where.listSlug });
+    const feedUrl = services.links.archiveFeed(where.listSlug);
+    res.send(
+      page(where.title, archiveBody(entries, !where.listSlug, feedUrl, (slug) => services.links.webVersion(slug)), {
+        head: `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(where.title)}" href="${escapeHtml(feedUrl)}">`,
+      }),
     );
-    // Every value is escaped: a list name or default name may hold <, & or quotes.
-    const values = {
-      listName: rows[0]?.name ?? issue.subject,
-      webVersionUrl: services.links.webVersion(issue.slug),
-      name: issue.defaultName,
-      unsubscribeUrl: services.links.unsubscribeHelp(),
-      openPixelUrl: NEUTRAL_PIXEL,
-    };
-    const html = fillMarkers(issue.html, Object.fromEntries(Object.entries(values).map(([slot, value]) => [slot, escapeHtml(value)])));
-    res.type('html').send(html);
+  });
+
+  router.get('/archive/feed.xml', async (req, res) => {
+    const where = await scope(req.query);
+    if (!where) return notFound(res);
+    const entries = await listArchive(services.pool, { listSlug: where.listSlug, limit: FEED_LENGTH });
+    const feed = new Feed({
+      id: services.links.archive(where.listSlug),
+      link: services.links.archive(where.listSlug),
+      title: where.title,
+      updated: entries[0]?.sentAt ?? new Date(0),
+      generator: 'Tidings',
+      feedLinks: { atom: services.links.archiveFeed(where.listSlug) },
+    });
+    for (const entry of entries) {
+      const url = services.links.webVersion(entry.slug);
+      feed.addItem({
+        // One entry per issue and list: the same issue sent to two lists is two entries of the combined feed.
+        id: where.listSlug ? url : `${url}#${entry.listSlug}`,
+        title: entry.subject,
+        link: url,
+        date: entry.sentAt,
+        published: entry.sentAt,
+        description: entry.preheader || undefined,
+        author: [{ name: entry.listName }],
+      });
+    }
+    res.type('application/atom+xml; charset=utf-8').send(feed.atom1());
+  });
+
+  router.get('/archive/:issue', async (req, res) => {
+    const issue = await findArchivedIssue(services.pool, req.params.issue);
+    if (!issue) return notFound(res);
+    res.type('html').send(
+      neutralHtml(issue.html, {
+        listName: issue.listName,
+        webVersionUrl: services.links.webVersion(issue.slug),
+        defaultName: issue.defaultName,
+        unsubscribeUrl: services.links.unsubscribeHelp(),
+      }),
+    );
   });
   return router;
+}
+
+function archiveBody(entries: ArchiveEntry[], showList: boolean, feedUrl: string, webVersion: (slug: string) => string): string {
+  const items = entries.map((e) => {
+    const date = e.sentAt.toISOString().slice(0, 10);
+    const list = showList ? ` · ${escapeHtml(e.listName)}` : '';
+    const summary = e.preheader ? `<br><span class="muted">${escapeHtml(e.preheader)}</span>` : '';
+    return `<li><a href="${escapeHtml(webVersion(e.slug))}">${escapeHtml(e.subject)}</a><br><time datetime="${date}">${date}</time>${list}${summary}</li>`;
+  });
+  const list = items.length ? `<ol class="archive" reversed>${items.join('\n')}</ol>` : paragraph(strings.archiveEmpty);
+  return `${list}\n<p><a href="${escapeHtml(feedUrl)}">${escapeHtml(strings.archiveFeed)}</a></p>`;
 }
