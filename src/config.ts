@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { parseDkimPrivateKey } from './mail/dkim';
+import { clusterPrefix, parseClusterNodes, type RedisClusterTarget } from './queue/redis';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -23,6 +24,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://localhost:5432/tidings'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  // A Redis Cluster instead of REDIS_URL: host:port,host:port,… or redis[s]://[user:pass@]host:port,host:port,…
+  REDIS_CLUSTER_NODES: z.string().optional(),
   // One or more SMTP routes, comma-separated; each may set its pool size with ?pool=N.
   SMTP_URL: z
     .string()
@@ -77,6 +80,8 @@ export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** Set by REDIS_CLUSTER_NODES: every Redis connection goes to this cluster (redisUrl is not used). */
+  readonly redisCluster: RedisClusterTarget | undefined;
   /** Unset: the embedded capture server (never in production). */
   readonly smtpUrl: string | undefined;
   readonly smtpPoolSize: number;
@@ -90,6 +95,7 @@ export interface Config {
   readonly mailFrom: { readonly name: string; readonly address: string };
   /** The domain of MAIL_FROM: Message-IDs and List-Ids are built on it. */
   readonly sendingDomain: string;
+  /** The prefix of every Redis key; on a cluster always one hash tag, e.g. `{tidings}` (see clusterPrefix). */
   readonly queuePrefix: string;
   readonly workerConcurrency: number;
   /** Messages per second across all worker processes; unset means as fast as the SMTP routes take them. */
@@ -156,11 +162,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!v.SMTP_URL) throw new ConfigError('SMTP_URL', 'is required when NODE_ENV=production (the capture server is for development)');
   }
   const from = parseMailbox(v.MAIL_FROM);
+  let redisCluster: RedisClusterTarget | undefined;
+  if (v.REDIS_CLUSTER_NODES) {
+    try {
+      redisCluster = Object.freeze(parseClusterNodes(v.REDIS_CLUSTER_NODES));
+    } catch (err) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', (err as Error).message);
+    }
+  }
   const publicUrl = v.PUBLIC_URL.replace(/\/+$/, '');
   return Object.freeze({
     env: v.NODE_ENV,
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
+    redisCluster,
     smtpUrl: v.SMTP_URL,
     smtpPoolSize: v.SMTP_POOL_SIZE,
     messageEncoding: v.MESSAGE_ENCODING,
@@ -172,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: v.ADMIN_TOKEN,
     mailFrom: Object.freeze(from),
     sendingDomain: from.address.split('@')[1].toLowerCase(),
-    queuePrefix: v.QUEUE_PREFIX,
+    queuePrefix: redisCluster ? clusterPrefix(v.QUEUE_PREFIX) : v.QUEUE_PREFIX,
     workerConcurrency: v.WORKER_CONCURRENCY,
     sendRate: v.SEND_RATE,
     deliveryLockSeconds: v.DELIVERY_LOCK_SECONDS,

@@ -1,9 +1,9 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Services } from '../src/app/services';
 import { TidingsError } from '../src/errors';
 import type { Mailer } from '../src/mail/mailer';
-import { createRedis, DELIVER_QUEUE, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
+import { DELIVER_QUEUE, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
+import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { createFanoutProcessor } from './fanout';
@@ -20,7 +20,14 @@ export interface RunningWorkers {
  * Refuses to run against a Redis that may evict keys: an evicted job is a delivery nobody sends until the
  * reconciler notices. Managed Redis services that forbid CONFIG are let through with a warning.
  */
-export async function checkRedisEvictionPolicy(redis: Redis, services: Pick<Services, 'log'>): Promise<void> {
+export async function checkRedisEvictionPolicy(redis: RedisClient, services: Pick<Services, 'log'>): Promise<void> {
+  // On a cluster every master is asked: the queue's slot may move to any of them. The ping waits until the
+  // client knows the cluster's nodes.
+  await redis.ping();
+  for (const node of masters(redis)) await checkNodeEvictionPolicy(node, services);
+}
+
+async function checkNodeEvictionPolicy(redis: RedisClient, services: Pick<Services, 'log'>): Promise<void> {
   let policy: string | undefined;
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
@@ -45,8 +52,8 @@ export async function checkRedisEvictionPolicy(redis: Redis, services: Pick<Serv
 export async function startWorkers(services: Services, mailer: Mailer, options: { concurrency: number }): Promise<RunningWorkers> {
   const { config, log } = services;
   await checkRedisEvictionPolicy(services.redis, services);
-  const fanoutConnection = createRedis(config.redisUrl);
-  const deliverConnection = createRedis(config.redisUrl);
+  const fanoutConnection = createRedis(config);
+  const deliverConnection = createRedis(config);
   const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor(services), {
     connection: fanoutConnection,
     prefix: config.queuePrefix,

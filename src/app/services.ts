@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { EventBuffer } from '../db/event-buffer';
 import { createPool, type Pool } from '../db/pool';
 import type { Logger } from '../log';
-import { createQueues, createRedis, type Queues } from '../queue/queues';
+import { createQueues, type Queues } from '../queue/queues';
+import { createRedis, type RedisClient } from '../queue/redis';
 import { Links } from '../security/links';
 import { TokenCodec } from '../security/tokens';
 import { LazyMailer } from './reader-mailer';
@@ -16,7 +16,8 @@ export interface Services {
   config: Config;
   log: Logger;
   pool: Pool;
-  redis: Redis;
+  /** One Redis server or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisClient;
   queues: Queues;
   links: Links;
   /** Opens and clicks, written in batches; flushed by close(). */
@@ -28,7 +29,7 @@ export interface Services {
 
 export function createServices(config: Config, log: Logger): Services {
   const pool = createPool(config.databaseUrl);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config);
   const queues = createQueues(redis, config.queuePrefix);
   const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
   const events = new EventBuffer(pool, log);

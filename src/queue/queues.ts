@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 
 /** Queue names. With QUEUE_PREFIX, keys are `<prefix>:<name>:…`; `{tidings}` keeps them in one cluster slot. */
 export const FANOUT_QUEUE = 'fanout';
@@ -40,20 +40,13 @@ export const FANOUT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: 100,
 };
 
-/** A Redis connection as BullMQ wants it for workers (blocking commands must not time out). */
-export function createRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
-  redis.on('error', () => {});
-  return redis;
-}
-
 export interface Queues {
   fanout: Queue<FanoutJobData>;
   deliver: Queue<DeliverJobData>;
   close(): Promise<void>;
 }
 
-export function createQueues(redis: Redis, prefix: string): Queues {
+export function createQueues(redis: RedisClient, prefix: string): Queues {
   // The events stream is capped low: nothing reads it but dashboards, and its default of 10,000 entries
   // costs more memory than the jobs of a small list.
   const streams = { events: { maxLen: 1000 } };
@@ -94,3 +87,6 @@ export async function enqueueDeliveries(queues: Queues, deliveryIds: number[]): 
     })),
   );
 }
+
+/** Kept here too for callers that build a connection next to the queues. */
+export { createRedis } from './redis';
