@@ -20,7 +20,11 @@ describe('bounce classification', () => {
     [{ status: '4.2.2', providerKind: 'hard' as const }, 'soft'],
     [{ status: '5.7.26', providerKind: 'hard' as const }, 'policy'],
     [{ diagnostic: '550 5.7.1 rejected by policy' }, 'policy'],
-    [{ diagnostic: '550 no such user' }, 'soft'],
+    // Without an enhanced code the text decides.
+    [{ diagnostic: '550 no such user' }, 'hard'],
+    [{ diagnostic: '550 mailbox unavailable', providerKind: 'soft' as const }, 'hard'],
+    [{ status: '5.0.0', providerKind: 'hard' as const }, 'hard'],
+    [{ status: '5.0.0', diagnostic: '550 5.0.0 blocked using zen.spamhaus.org', providerKind: 'hard' as const }, 'policy'],
     [{ providerKind: 'hard' as const }, 'hard'],
     [{ providerKind: 'complaint' as const, status: '5.1.1' }, 'complaint'],
     [{ status: '2.0.0' }, 'ignore'],

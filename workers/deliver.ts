@@ -3,6 +3,9 @@ import type { Services } from '../src/app/services';
 import { claimDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../src/db/deliveries';
 import { markPaused } from '../src/db/send-control';
 import { finishSendsIfDone, updatePolicyStreaks, type PolicyStreakUpdate } from '../src/db/sends';
+import { applyBounceReports } from '../src/bounces/apply';
+import type { BounceReport } from '../src/bounces/report';
+import { refusalReport } from '../src/bounces/smtp-refusals';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliverJobData } from '../src/queue/queues';
 import { singleLine } from '../src/render/slots';
@@ -21,7 +24,8 @@ const FINISH_CHECK_MS = 250;
 /** How long the whole queue holds back after a throttling reply. */
 const THROTTLE_PAUSE_MS = 5_000;
 
-type Outcome = DeliveryResult & { sendId: number };
+/** `refusal`: a permanent refusal, applied as a bounce report once the outcome is recorded. */
+type Outcome = DeliveryResult & { sendId: number; refusal?: BounceReport };
 
 /**
  * Sends one delivery per job: claim it (batched with the other jobs in flight), build the message from the
@@ -100,7 +104,8 @@ export class DeliverProcessor {
     }
     if (failure.permanent || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
       const failureKind = failure.kind === 'recipient' ? 'recipient' : failure.kind === 'sender' ? 'sender' : 'exhausted';
-      await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route });
+      const refusal = refusalReport({ id: delivery.id, email: delivery.email, messageId }, failure);
+      await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route, refusal });
       recordFailed(failure.route, failureKind);
       log().warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
       return 'failed';
@@ -121,6 +126,7 @@ export class DeliverProcessor {
   private async record(outcomes: Outcome[]): Promise<undefined[]> {
     const { pool, config, log } = this.services;
     await recordDeliveryResults(pool, outcomes);
+    await this.applyRefusals(outcomes);
     const streaks = policyStreaks(outcomes).filter((u) => u.failures > 0 || this.policyStreakSends.has(u.sendId));
     for (const u of streaks) if (u.failures > 0) this.policyStreakSends.add(u.sendId);
     const overLimit = streaks.length ? await updatePolicyStreaks(pool, streaks, config.policyFailureLimit) : [];
@@ -130,6 +136,16 @@ export class DeliverProcessor {
     }
     for (const sendId of new Set(outcomes.map((o) => o.sendId))) this.checkFinished(sendId);
     return outcomes.map(() => undefined);
+  }
+
+  /** Refusals go through the bounce policy; a failure there is logged, the recorded outcomes stand. */
+  private async applyRefusals(outcomes: Outcome[]): Promise<void> {
+    const reports = outcomes.flatMap((o) => (o.refusal ? [o.refusal] : []));
+    if (reports.length === 0) return;
+    const { pool, log } = this.services;
+    await applyBounceReports({ pool, log }, reports).catch((err) =>
+      log.error({ event: 'bounce.apply_failed', source: 'smtp', err }, 'could not apply SMTP refusals as bounces'),
+    );
   }
 
   /** Marks the send finished when nothing is left, at most every FINISH_CHECK_MS, always once after the last call. */

@@ -1,14 +1,18 @@
+import { classifyReply, enhancedStatus, type ReplyVerdict } from '../mail/reply-verdict';
+
 /**
- * Bounce classification: pure rules from what a report says to what Tidings does.
+ * Bounce classification: from what a report says to what Tidings does (the codes and texts behind each kind are
+ * in src/mail/reply-verdict.ts, shared with SMTP refusals).
  *
- * - hard      5.1.x (no such user, bad domain): suppress after one.
- * - soft      4.x.x, 5.2.2 (mailbox full) and other temporary trouble: suppress after 5 consecutive sends
+ * - hard      no such user or domain (5.1.x …): suppress after one.
+ * - soft      mailbox full, too large, disabled, expired and other trouble: suppress after 5 consecutive sends
  *             spanning at least 14 days; a successful delivery resets the count.
  * - complaint the reader marked the email as spam: suppress on every list at once.
  * - policy    5.7.x (policy, authentication, reputation): the sender's problem. Nobody is suppressed; the
  *             operator is told.
  * - ignore    not a bounce at all: `Action: delayed`, `delivered`, auto-replies.
  */
+
 export type BounceKind = 'hard' | 'soft' | 'complaint' | 'policy' | 'ignore';
 
 export interface BounceSignal {
@@ -22,29 +26,26 @@ export interface BounceSignal {
 
 export const SOFT_BOUNCE_POLICY = { sends: 5, spanDays: 14 } as const;
 
-const ENHANCED_CODE = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
+export { enhancedStatus };
 
-/** The enhanced status code in a Status field or an SMTP reply, normalised (`5.1.1`), or undefined. */
-export function enhancedStatus(text: string | undefined): string | undefined {
-  const match = text ? ENHANCED_CODE.exec(text) : null;
-  return match ? `${match[1]}.${Number(match[2])}.${Number(match[3])}` : undefined;
-}
-
+/**
+ * What a bounce report means. The reply table (src/mail/reply-verdict.ts) decides, as it does for refusals
+ * during our own SMTP conversation; a report is final (the reporting server gave up), so a 4.x.x in it means
+ * what its subject and text say. The provider's own word counts only where the table has nothing specific.
+ */
 export function classifyBounce(signal: BounceSignal): BounceKind {
   if (signal.providerKind === 'complaint' || signal.providerKind === 'ignore') return signal.providerKind;
   const status = enhancedStatus(signal.status) ?? enhancedStatus(signal.diagnostic);
-  if (status) {
-    const [klass, subject, detail] = status.split('.').map(Number);
-    if (klass === 2) return 'ignore';
-    if (subject === 7) return 'policy';
-    if (klass === 4) return 'soft';
-    if (subject === 1) return 'hard';
-    if (subject === 2 && detail === 2) return 'soft';
-    // Other permanent codes (5.2.1 disabled, 5.4.x routing, 5.0.0 unspecified): trust the provider when it
-    // says something, otherwise count them as soft so that only repeated failures suppress.
-    return signal.providerKind ?? 'soft';
-  }
-  return signal.providerKind ?? 'soft';
+  if (status?.startsWith('2.')) return 'ignore';
+  if (!status && !signal.diagnostic) return signal.providerKind ?? 'soft';
+  const { verdict, specific } = classifyReply({ status, text: signal.diagnostic }, { final: true });
+  if (!specific && signal.providerKind) return signal.providerKind;
+  return bounceKindOf(verdict);
+}
+
+/** A final verdict as a bounce kind (a final verdict is never throttled or temporary). */
+export function bounceKindOf(verdict: ReplyVerdict): Exclude<BounceKind, 'complaint' | 'ignore'> {
+  return verdict === 'hard' || verdict === 'policy' ? verdict : 'soft';
 }
 
 /** Whether a soft-bounce streak has reached the point of suppression. */

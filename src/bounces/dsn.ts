@@ -99,8 +99,7 @@ function parseDsn(mail: ParsedMail, text: string, messageId: string | undefined)
     const status = enhancedStatus(fields.get('status'));
     const diagnostic = fields.get('diagnostic-code')?.replace(/^smtp;\s*/i, '');
     // Only `failed` is a bounce; delayed means the server is still trying, the others mean it went through.
-    // A failed 5.x.x that is neither 5.7 (policy) nor 5.2.2 (mailbox full) is a permanent refusal: hard.
-    const kind = action === 'failed' ? classifyBounce({ status, diagnostic, providerKind: status?.startsWith('5.') ? 'hard' : undefined }) : 'ignore';
+    const kind = action === 'failed' ? classifyBounce({ status, diagnostic }) : 'ignore';
     return [
       {
         source: 'dsn',

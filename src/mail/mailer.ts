@@ -1,5 +1,6 @@
 import { TidingsError } from '../errors';
 import type { PreparedMessage } from './message-template';
+import { classifyReply, type ReplyClassification, type ReplyVerdict } from './reply-verdict';
 import { SmtpPool } from './smtp-pool';
 
 export interface Envelope {
@@ -22,11 +23,14 @@ export interface Mailer {
 }
 
 /**
- * What an SMTP failure means for the delivery:
- * - `recipient`: the server refused this address for good (5xx) — failed, never retried;
- * - `sender`: a 5.7.x policy or authentication refusal — failed, but it is our problem, not the subscriber's;
- * - `throttled`: the server asks us to slow down — the send slows, the attempt is not counted;
- * - `temporary`: 4xx, a dropped connection or a timeout — retried with backoff.
+ * What an SMTP failure means for the delivery (from the reply table's verdict, src/mail/reply-verdict.ts):
+ * - `recipient`: the server refused this address for good (hard or soft verdict) — failed, never retried, and
+ *   applied as a bounce (a hard one suppresses the address, a soft one counts towards the soft-bounce streak);
+ * - `sender`: a policy verdict (5.7.x, blocked, authentication) — failed, but it is our problem, not the
+ *   subscriber's: nobody is suppressed;
+ * - `throttled`: the route asks us to slow down — the queue holds back, the attempt is not counted (a bounded
+ *   number of times);
+ * - `temporary`: a 4xx about this recipient, a dropped connection or a timeout — retried on the retry schedule.
  */
 export type SmtpFailureKind = 'recipient' | 'sender' | 'throttled' | 'temporary';
 
@@ -38,6 +42,8 @@ export class SmtpError extends TidingsError {
     readonly route: string,
     recipient: string,
     cause: unknown,
+    /** The reply table's reading of the reply (verdict, rule name, enhanced status). */
+    readonly classification: ReplyClassification = classifyReply({ code: responseCode, text: response }),
   ) {
     const permanent = kind === 'recipient' || kind === 'sender';
     super(permanent ? 'SMTP_PERMANENT' : 'SMTP_TEMPORARY', `SMTP ${permanent ? 'refused' : 'could not take'} the message for ${recipient} via ${route}: ${response}`, {
@@ -52,23 +58,32 @@ export class SmtpError extends TidingsError {
   get permanent(): boolean {
     return this.kind === 'recipient' || this.kind === 'sender';
   }
+
+  get verdict(): ReplyVerdict {
+    return this.classification.verdict;
+  }
 }
 
-const THROTTLING = /too many|throttl|rate.?limit|slow down|try again later|exceeded/i;
+const FAILURE_KINDS: Record<ReplyVerdict, SmtpFailureKind> = {
+  hard: 'recipient',
+  soft: 'recipient',
+  policy: 'sender',
+  throttled: 'throttled',
+  temporary: 'temporary',
+};
 
-/** Classifies a nodemailer error by its reply code, enhanced status code (RFC 3463) and text. */
+const CONNECTION_FAILED = { name: 'connection-failed', meaning: 'transient', example: 'ECONNECTION: connect ECONNREFUSED' } as const;
+
+/** Classifies a nodemailer error by the reply table: reply code, enhanced status code (RFC 3463) and text. */
 export function classifySmtpError(err: unknown, recipient: string, route = 'smtp'): SmtpError {
   const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const response = (e.response ?? `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`).trim();
-  const enhanced = /\b([245])\.(\d{1,3})\.\d{1,3}\b/.exec(response);
-  let kind: SmtpFailureKind = 'temporary';
-  if (code !== undefined && code >= 500 && code < 600) {
-    kind = enhanced?.[1] === '5' && enhanced[2] === '7' ? 'sender' : code === 535 || code === 530 ? 'sender' : 'recipient';
-  } else if (code === 454 || (code !== undefined && code >= 400 && THROTTLING.test(response))) {
-    kind = 'throttled';
-  }
-  return new SmtpError(kind, code, response, route, recipient, err);
+  // Without a reply code the connection failed (refused, timed out, dropped): temporary, whatever the text.
+  const classification: ReplyClassification = code === undefined
+    ? { verdict: 'temporary', rule: CONNECTION_FAILED, specific: true }
+    : classifyReply({ code, text: response });
+  return new SmtpError(FAILURE_KINDS[classification.verdict], code, response, route, recipient, err, classification);
 }
 
 export interface SmtpRoute {
