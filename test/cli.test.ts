@@ -78,9 +78,9 @@ describe('the tidings command', () => {
     const report = lastJson(imported.stdout);
     expect(report).toMatchObject({ id: expect.any(Number), imported: 3 });
     expect(report.rejected).toEqual([
-      { line: 3, reason: "invalid email address 'broken@'" },
+      { line: 3, reason: "invalid email address 'broken@': nothing after the @" },
       { line: 5, reason: 'duplicate of line 2 (ada@example.com)' },
-      { line: 6, reason: "email address '王小明 <x@y>' has spaces or non-ASCII characters (not supported)" },
+      { line: 6, reason: "invalid email address '王小明 <x@y>': it contains a space or an invisible character" },
     ]);
 
     const issue = await tidings(['issue', 'create', path.resolve(__dirname, '../content/ml-utd-32.yaml'), '--json'], env);

@@ -143,7 +143,7 @@ describe('tidings send --test', () => {
     const { issue } = await createIssueFromFile(pool, path.resolve(__dirname, 'fixtures/preflight/image-alt.yaml'), { assetBaseUrl: ASSETS });
     const before = stack.smtp.messages.length;
     await expect(testSend(stack.services, mailer, issue.slug, 'editor@example.com')).rejects.toThrow(/failed preflight, nothing was sent/);
-    await expect(testSend(stack.services, mailer, 'ml-utd-32', 'not-an-address')).rejects.toThrow("--test needs an email address, got 'not-an-address'");
+    await expect(testSend(stack.services, mailer, 'ml-utd-32', 'not-an-address')).rejects.toThrow("--test needs an email address: invalid email address 'not-an-address': it has no @");
     expect(stack.smtp.messages.length).toBe(before);
   });
 });

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import validator from 'validator';
 import { recordImportBatch } from '../db/imports';
 import { inTransaction, type Pool } from '../db/pool';
 import { importSubscriberBatch } from '../db/import-rows';
 import type { SubscriberInput, SubscriptionStatus } from '../db/subscribers';
 import { TidingsError } from '../errors';
+import { checkEmailAddress } from '../mail/email-address';
 import { singleLine } from '../render/slots';
 import { AddressSet } from './address-set';
 import { convertCell, parseColumn, type Column } from './columns';
@@ -39,17 +39,6 @@ export interface ImportOptions {
   maxReported?: number;
   /** Batches written at once, on separate connections (default 3: one commits while the next are written). */
   writers?: number;
-}
-
-/** Why an address cannot be used, or null when it can. */
-export function emailProblem(email: string): string | null {
-  if (email === '') return 'missing email address';
-  if (email.length > 254) return `email address is longer than 254 characters`;
-  if (/[^\x21-\x7e]/.test(email)) return `email address '${email.slice(0, 100)}' has spaces or non-ASCII characters (not supported)`;
-  if (!validator.isEmail(email, { allow_display_name: false, allow_utf8_local_part: false, require_tld: true, allow_ip_domain: false })) {
-    return `invalid email address '${email.slice(0, 100)}'`;
-  }
-  return null;
 }
 
 /**
@@ -149,15 +138,15 @@ export async function importCsv(pool: Pool, listId: number, input: Readable, opt
           );
           continue;
         }
-        const email = record[emailColumn];
-        const problem = emailProblem(email);
-        if (problem) {
-          reject(line, problem);
+        const address = checkEmailAddress(record[emailColumn]);
+        if (!address.ok) {
+          reject(line, address.problem);
           continue;
         }
+        const email = address.address;
         const firstLine = seen.addOrGetLine(email, line);
         if (firstLine) {
-          reject(line, `duplicate of line ${firstLine} (${email})`);
+          reject(line, `duplicate of line ${firstLine} (${record[emailColumn].trim()})`);
           continue;
         }
         if (line <= resumeAfter) continue;

@@ -1,9 +1,9 @@
-import validator from 'validator';
 import type { Services } from '../app/services';
 import { getIssue, type Issue } from '../db/issues';
 import { getListBySlug } from '../db/lists';
 import { findSubscriberByEmail } from '../db/subscribers';
 import { TidingsError } from '../errors';
+import { checkEmailAddress } from '../mail/email-address';
 import type { Mailer } from '../mail/mailer';
 import { ensureSendable } from '../render/preflight-gate';
 import { buildSingleMessage } from './single-message';
@@ -28,8 +28,9 @@ export async function testSend(
   email: string,
   options: { list?: string; name?: string } = {},
 ): Promise<TestSendResult> {
-  const to = email.trim();
-  if (!validator.isEmail(to)) throw new TidingsError('INVALID_INPUT', `--test needs an email address, got '${email}'`, { email });
+  const address = checkEmailAddress(email);
+  if (!address.ok) throw new TidingsError('INVALID_INPUT', `--test needs an email address: ${address.problem}`, { email });
+  const to = address.address;
   const issue = await getIssue(services.pool, issueRef);
   await ensureSendable(services, issue);
   const list = options.list

@@ -3,7 +3,7 @@ import { ingestReportFiles } from '../../bounces/ingest';
 import { listSenderAlerts } from '../../db/bounces';
 import { listSuppressions, removeSuppression, suppress, type SuppressionReason } from '../../db/suppressions';
 import { TidingsError } from '../../errors';
-import { emailProblem } from '../../imports/csv-import';
+import { checkEmailAddress } from '../../mail/email-address';
 import { formatSendStats } from '../../stats/format';
 import { getSendStats } from '../../stats/send-stats';
 import { commandContext, output, withServices } from '../context';
@@ -61,10 +61,11 @@ export async function suppressionsListCommand(opts: { reason?: string; search?: 
   });
 }
 
-export async function suppressionsAddCommand(email: string, opts: { json?: boolean }): Promise<void> {
+export async function suppressionsAddCommand(input: string, opts: { json?: boolean }): Promise<void> {
   const ctx = commandContext({ ...opts, quiet: true });
-  const problem = emailProblem(email);
-  if (problem) throw new TidingsError('INVALID_INPUT', problem, { email });
+  const check = checkEmailAddress(input);
+  if (!check.ok) throw new TidingsError('INVALID_INPUT', check.problem, { email: input });
+  const email = check.address;
   await withServices(ctx, async ({ pool }) => {
     const added = await suppress(pool, { email, reason: 'manual', source: 'cli' });
     output(ctx, { id: email, added }, [added ? `suppressed ${email}` : `${email} was already suppressed`]);

@@ -1,11 +1,21 @@
 import { z } from 'zod';
+import { checkEmailAddress } from '../../mail/email-address';
 
 /** Schemas shared by the API routes and the OpenAPI document. */
 export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits and dashes').meta({ example: 'weekly' });
 export const id = z.coerce.number().int().positive().meta({ example: 42 });
 export const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 export const subscriptionStatus = z.enum(['confirmed', 'unconfirmed']);
-export const emailAddress = z.string().trim().max(254).pipe(z.email('must be a valid email address')).meta({ example: 'ada@example.com' });
+/** An address checked by the one validator (src/mail/email-address.ts); the handler gets its stored form. */
+export const emailAddress = z
+  .string()
+  .transform((value, ctx) => {
+    const check = checkEmailAddress(value);
+    if (check.ok) return check.address;
+    ctx.addIssue({ code: 'custom', message: check.problem });
+    return z.NEVER;
+  })
+  .meta({ example: 'ada@example.com' });
 
 export const errorBody = z
   .object({ error: z.object({ code: z.string().meta({ example: 'INVALID_INPUT' }), message: z.string(), field: z.string().optional() }) })

@@ -3,7 +3,6 @@ import { getListBySlug } from '../../db/lists';
 import { inTransaction } from '../../db/pool';
 import { deleteSubscriber, getSubscriber, searchSubscribers, updateSubscriber } from '../../db/subscriber-admin';
 import { upsertSubscribers } from '../../db/subscribers';
-import { emailProblem } from '../../imports/csv-import';
 import { ApiError, route } from './route';
 import * as s from './schemas';
 
@@ -21,8 +20,6 @@ export const subscriberRoutes = [
     }),
     response: s.subscriber,
     handler: async ({ services, body }) => {
-      const problem = emailProblem(body.email);
-      if (problem) throw new ApiError(400, 'INVALID_INPUT', `body.email: ${problem}`, 'body.email');
       const lists = await Promise.all(body.lists.map(async (l) => ({ list: await getListBySlug(services.pool, l.slug), status: l.status })));
       const input = [{ email: body.email, name: body.name, attributes: body.attributes }];
       const id = await inTransaction(services.pool, async (client) => {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { listSenderAlerts } from '../../db/bounces';
 import { findSuppression, listSuppressions, removeSuppression, suppress } from '../../db/suppressions';
-import { emailProblem } from '../../imports/csv-import';
 import { recordSuppression } from '../../metrics';
 import { ApiError, route } from './route';
 import * as s from './schemas';
@@ -23,8 +22,6 @@ export const suppressionRoutes = [
     body: z.object({ email: s.emailAddress, note: z.string().max(500).optional() }),
     response: s.suppression,
     handler: async ({ services, body }) => {
-      const problem = emailProblem(body.email);
-      if (problem) throw new ApiError(400, 'INVALID_INPUT', `body.email: ${problem}`, 'body.email');
       if (await suppress(services.pool, { email: body.email, reason: 'manual', source: 'api', details: body.note ? { note: body.note } : {} })) recordSuppression('manual');
       return findSuppression(services.pool, body.email);
     },

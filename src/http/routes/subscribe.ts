@@ -1,11 +1,11 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import validator from 'validator';
 import type { Services } from '../../app/services';
 import { findListBySlug, type List } from '../../db/lists';
 import { claimConfirmationEmail, subscribeFromForm } from '../../db/readers';
 import { buildConfirmationEmail } from '../../mail/confirmation-email';
 import { dkimSignerFor } from '../../mail/dkim';
+import { checkEmailAddress } from '../../mail/email-address';
 import { escapeHtml, singleLine } from '../../render/slots';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';
@@ -60,11 +60,12 @@ export function subscribeRoutes(services: Services): Router {
       }
       const body = (req.body ?? {}) as Record<string, unknown>;
       const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
-      const email = field('email').trim();
+      const address = checkEmailAddress(field('email'));
       const name = singleLine(field('name')).slice(0, 200);
       const slug = field('list').trim();
       if (!slug) return fail(400, strings.subscribeMissingList);
-      if (!validator.isEmail(email) || email.length > 254) return fail(400, strings.subscribeInvalidEmail);
+      if (!address.ok) return fail(400, strings.subscribeInvalidEmail);
+      const email = address.address;
       const list = await findListBySlug(services.pool, slug);
       if (!list) return fail(404, strings.listNotFound);
 
