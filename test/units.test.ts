@@ -227,6 +227,37 @@ describe('error codes', () => {
 });
 
 describe('8bit template', () => {
+  it('breaks HTML lines at 78 characters only where a break changes nothing, and before a tracked link', async () => {
+    const { wrapHtml, MAX_LINE } = await import('../src/mail/eight-bit-template');
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    const html = [
+      `<p class="a b c" style="font-family: 'Helvetica Neue', Arial; color: #333">${words}</p>`,
+      `<pre>${words}</pre>`,
+      `<style>.x { font-family: 'Helvetica Neue', Arial, sans-serif; margin: 0 0 0 0; padding: 0 0 0 0; }</style>`,
+      `<!--[if mso | IE]><table role="presentation" border="0" cellpadding="0" cellspacing="0"><tr><td><![endif]-->`,
+      `<p>${'数据'.repeat(60)}</p><p>${'数据'.repeat(60)}</p>`,
+      `<a style="color: red" href="\u0000/3" target="_blank">link</a> <a href="\u0000/4">two</a>`,
+    ].join('\n');
+    const wrapped = wrapHtml(html);
+    const lines = wrapped.split('\n');
+    // Quoted attribute values, <pre> text, CSS strings and conditional comment heads keep their spaces.
+    expect(wrapped).toContain(`style="font-family: 'Helvetica Neue', Arial; color: #333"`);
+    expect(wrapped).toContain(`>${words}</pre`);
+    expect(wrapped).toContain(`'Helvetica Neue'`);
+    expect(wrapped).toContain('<!--[if mso | IE]>');
+    // Chinese text has no spaces: its line breaks after a tag name, where nothing shows.
+    expect(wrapped).toContain(`>${'数据'.repeat(60)}</p\n>`);
+    // A line with a slot (a tracked link) is broken right before the attribute that holds it.
+    expect(lines).toContain('href="\u0000/3"');
+    // Undoing the breaks gives back the HTML: each was a space, or inserted after a tag name.
+    expect(wrapped.replace(/\n(?=[/>])/g, '').replace(/\n/g, ' ')).toBe(html.replace(/\n/g, ' '));
+    for (const line of lines) {
+      const breakable = !line.includes('word39</pre') && !line.includes('数') && !line.includes('\u0000') && !line.includes("'Helvetica Neue'") && !line.startsWith('<!--[if');
+      if (breakable) expect(line.length, line).toBeLessThanOrEqual(78);
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE);
+    }
+  });
+
   it('keeps lines within 998 bytes, dot-stuffs only what goes over the wire, and gives up when it must', async () => {
     const { EightBitTemplate, SLOT_RESERVE } = await import('../src/mail/eight-bit-template');
     const words = Array.from({ length: 400 }, (_, i) => `<b>w${i}</b>`).join(' ');
