@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
-import { parseDkimPrivateKey } from './mail/dkim';
 import { clusterPrefix, parseClusterNodes, type RedisClusterTarget } from './queue/redis';
+import { parseDkimPrivateKey } from './security/dkim-keys';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../src/app/services';
-import { startHttp, type HttpServer } from '../src/app/runtime';
+import { startHttp, type HttpServer } from '../src/http/server';
 import { snsStringToSign, type SnsMessage } from '../src/bounces/providers/sns';
 import { loadConfig } from '../src/config';
 import { startStack, type TestStack } from './helpers';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { pino } from 'pino';
 import { createServices, type Services } from '../src/app/services';
-import { startHttp, type HttpServer } from '../src/app/runtime';
+import { startHttp, type HttpServer } from '../src/http/server';
 import { loadConfig, type Config } from '../src/config';
 import { migrate } from '../src/db/migrate';
 import { dropDatabase, ensureDatabase } from '../src/db/pool';
@@ -132,7 +132,7 @@ export async function seedSend(stack: TestStack, slug: string, count: number): P
   const { pool, config } = stack.services;
   const { createList } = await import('../src/db/lists');
   const { upsertSubscribers } = await import('../src/db/subscribers');
-  const { createIssueFromFile } = await import('../src/render/create-issue');
+  const { createIssueFromFile } = await import('../src/issues/create-issue');
   const { SAMPLE_ISSUE } = await import('../src/cli/demo');
   const listId = (await createList(pool, { slug, name: `List ${slug}` })).id;
   for (let i = 0; i < count; i += 1000) {

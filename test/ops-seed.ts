@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { createServices, type Services } from '../src/app/services';
-import { startHttp, type HttpServer } from '../src/app/runtime';
+import { startHttp, type HttpServer } from '../src/http/server';
 import { loadConfig } from '../src/config';
 import type { Pool } from '../src/db/pool';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { preflight, type PreflightReport, type PreflightRule } from '../src/render/preflight';
 import { preflightFile } from '../src/render/preflight-file';
 import { marker } from '../src/render/slots';

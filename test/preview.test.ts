@@ -9,7 +9,7 @@ import { createList } from '../src/db/lists';
 import { upsertSubscribers } from '../src/db/subscribers';
 import { createSmtpMailer, type Mailer } from '../src/mail/mailer';
 import { loadContentFile } from '../src/render/content';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { CHROMIUM_INSTALL_HINT, findChromium, writePreview, type PreviewMessage } from '../src/render/preview';
 import { renderIssue } from '../src/render/render-issue';
 import { Links } from '../src/security/links';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForSend } from '../src/cli/progress';
 import { SAMPLE_ISSUE } from '../src/cli/demo';
 import { createList } from '../src/db/lists';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { startSend } from '../src/send/start-send';
 import { getSubscriptionStatus, upsertSubscribers } from '../src/db/subscribers';
 import { rawHeaders, startStack, waitFor, type TestStack } from './helpers';

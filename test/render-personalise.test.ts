@@ -2,7 +2,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
 import { loadContentFile, parseContent, type IssueContent } from '../src/render/content';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { renderIssue, type RenderedIssue } from '../src/render/render-issue';
 import { fillMarkers } from '../src/render/slots';
 import { Links } from '../src/security/links';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
-import { claimConfirmationEmail, subscribeFromForm } from '../src/db/readers';
+import { claimConfirmationEmail, subscribeFromForm } from '../src/db/subscribe-form';
 import { getSubscriptionStatus, upsertSubscribers } from '../src/db/subscribers';
 import { buildConfirmationEmail } from '../src/mail/confirmation-email';
 import { MessageTemplate } from '../src/mail/message-template';

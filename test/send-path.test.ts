@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
-import { upsertSubscribers, type SubscriberInput, type SubscriptionStatus, getSubscriptionStatus } from '../src/db/subscribers';
-import { createIssueFromFile } from '../src/render/create-issue';
+import type { SubscriptionStatus } from '../src/db/states';
+import { upsertSubscribers, type SubscriberInput, getSubscriptionStatus } from '../src/db/subscribers';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { startSend } from '../src/send/start-send';
 import { waitForSend } from '../src/cli/progress';
 import { SAMPLE_ISSUE } from '../src/cli/demo';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
 import { upsertSubscribers } from '../src/db/subscribers';
 import { countEvents } from '../src/db/events';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { startSend } from '../src/send/start-send';
 import { waitForSend } from '../src/cli/progress';
 import { SAMPLE_ISSUE } from '../src/cli/demo';

@@ -2,7 +2,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Services } from '../src/app/services';
 import { countRecipients, createDeliveryPage } from '../src/db/deliveries';
 import { inTransaction } from '../src/db/pool';
-import { finishSendsIfDone, getSend, setFanoutCursor, transitionSend } from '../src/db/sends';
+import { finishSendsIfDone, getSend, getSendStatus, markFannedOut, setFanoutCursor, setSendTotal, transitionSend } from '../src/db/sends';
 import { enqueueDeliveries, type FanoutJobData } from '../src/queue/queues';
 
 export const FANOUT_PAGE_SIZE = 5_000;
@@ -24,7 +24,7 @@ export function createFanoutProcessor(services: Services) {
     }
     if (send.status === 'scheduled' || send.status === 'queued') {
       const total = await countRecipients(pool, send.listId);
-      await pool.query('UPDATE sends SET total = $2 WHERE id = $1', [send.id, total]);
+      await setSendTotal(pool, send.id, total);
       if (await transitionSend(pool, send.id, ['scheduled', 'queued'], 'fanning_out')) log.info({ event: 'send.started', total }, 'send started');
       send = await getSend(pool, send.id);
     }
@@ -50,20 +50,16 @@ export function createFanoutProcessor(services: Services) {
       await settle();
       if (page.lastSubscriberId === null) break;
       // Paused or cancelled meanwhile: stop here; resume continues from the cursor.
-      const { rows } = await pool.query<{ status: string }>('SELECT status FROM sends WHERE id = $1', [send.id]);
-      if (rows[0].status !== 'fanning_out') {
-        log.info({ event: 'fanout.stopped', status: rows[0].status, cursor }, 'fan-out stopped');
+      const status = await getSendStatus(pool, send.id);
+      if (status !== 'fanning_out') {
+        log.info({ event: 'fanout.stopped', status, cursor }, 'fan-out stopped');
         return { queued };
       }
       inFlight = { done: enqueueDeliveries(queues, page.queuedDeliveryIds), cursor: page.lastSubscriberId, count: page.queuedDeliveryIds.length };
       cursor = page.lastSubscriberId;
       await job.updateProgress({ queued });
     }
-    // The true total is the number of deliveries, whatever changed on the list during the fan-out.
-    await pool.query(
-      `UPDATE sends SET total = (SELECT count(*) FROM deliveries WHERE send_id = $1), fanned_out_at = now() WHERE id = $1`,
-      [send.id],
-    );
+    await markFannedOut(pool, send.id);
     await transitionSend(pool, send.id, ['fanning_out'], 'sending');
     // An empty list, or one whose deliveries all finished during the fan-out, is done now.
     const finished = await finishSendsIfDone(pool, [send.id]);

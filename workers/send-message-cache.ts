@@ -1,8 +1,7 @@
 import type { Services } from '../src/app/services';
 import { getIssue } from '../src/db/issues';
 import { ensureIssueLinks } from '../src/db/issue-links';
-import { getListTracking } from '../src/db/list-settings';
-import { getListById } from '../src/db/lists';
+import { getListById, getListTracking } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
 import { dkimSignerFor, type DkimSigner } from '../src/mail/dkim';
 import type { MessageTemplate } from '../src/mail/message-template';

@@ -1,36 +1,8 @@
-import type { Server } from 'node:http';
 import path from 'node:path';
-import type { Services } from './services';
 import type { Config } from '../config';
-import { createApp } from '../http/app';
 import type { Logger } from '../log';
 import { startCaptureProcess, type CaptureProcess } from '../mail/capture-process';
 import { createSmtpMailer, type Mailer } from '../mail/mailer';
-
-export interface HttpServer {
-  port: number;
-  close(): Promise<void>;
-}
-
-export async function startHttp(services: Services, port: number): Promise<HttpServer> {
-  const app = createApp(services);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use: stop the other process or set PORT`) : err),
-    );
-  });
-  const actual = (server.address() as { port: number }).port;
-  services.log.info({ event: 'http.listening', port: actual }, `listening on ${services.config.publicUrl}`);
-  return {
-    port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
-}
 
 export interface MailerSetup {
   mailer: Mailer;

@@ -6,7 +6,7 @@ import { createQueues, type Queues } from '../queue/queues';
 import { createRedis, type RedisClient } from '../queue/redis';
 import { Links } from '../security/links';
 import { TokenCodec } from '../security/tokens';
-import { LazyMailer } from './reader-mailer';
+import { LazyMailer } from './lazy-mailer';
 
 /**
  * Everything an entry point needs, built from one config in one place. Nothing connects at import time;

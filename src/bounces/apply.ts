@@ -10,6 +10,7 @@ import {
   resetSoftBounces,
   type BouncedDelivery,
 } from '../db/bounces';
+import { recordEvents } from '../db/events';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { suppress, type SuppressionReason } from '../db/suppressions';
 import { recordEventIngested, recordSuppression } from '../metrics';
@@ -60,12 +61,15 @@ async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Prom
     ...(report.eventId ? { providerEventId: report.eventId } : {}),
     ...report.details,
   };
-  await db.query(
-    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, send_id, occurred_at, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-    [report.kind === 'complaint' ? 'complaint' : 'bounce', delivery?.deliveryId ?? null, subscriberId, delivery?.listId ?? null,
-      delivery?.sendId ?? null, at, JSON.stringify(data)],
-  );
+  await recordEvents(db, [{
+    type: report.kind === 'complaint' ? 'complaint' : 'bounce',
+    deliveryId: delivery?.deliveryId ?? null,
+    subscriberId,
+    listId: delivery?.listId ?? null,
+    sendId: delivery?.sendId ?? null,
+    occurredAt: at,
+    data,
+  }]);
   const ids = { email, deliveryId: delivery?.deliveryId, sendId: delivery?.sendId, source: report.source, status: report.status };
   const result: AppliedReport = { ...base, applied: true, deliveryId: delivery?.deliveryId ?? null };
 

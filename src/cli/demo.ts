@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMailer, onShutdownSignal, startHttp } from '../app/runtime';
+import { createMailer, onShutdownSignal } from '../app/runtime';
+import { startHttp } from '../http/server';
 import { createServices } from '../app/services';
+import { firstSentDelivery } from '../db/deliveries';
 import { migrate } from '../db/migrate';
 import { createList, findListBySlug } from '../db/lists';
 import { ensureDatabase, inTransaction } from '../db/pool';
 import { countSubscriptions, upsertSubscribers } from '../db/subscribers';
 import { isTidingsError } from '../errors';
-import { createIssueFromFile } from '../render/create-issue';
+import { createIssueFromFile } from '../issues/create-issue';
 import { startSend } from '../send/start-send';
 import { startWorkers } from '../../workers/index';
 import { commandContext, output } from './context';
@@ -61,11 +63,7 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   const started = Date.now();
   const { send } = await startSend(services, issue.id, list.slug, { again: true, includePrevious: true });
   const outcome = await waitForSend(services, send.id, { bar: !ctx.json && Boolean(process.stderr.isTTY), startedAt: started });
-  const { rows } = await pool.query<{ id: number; subscriberId: number }>(
-    'SELECT id, subscriber_id AS "subscriberId" FROM deliveries WHERE send_id = $1 AND status = \'sent\' ORDER BY id LIMIT 1',
-    [send.id],
-  );
-  const sample = rows[0];
+  const sample = await firstSentDelivery(pool, send.id);
   const tryLinks = {
     webVersion: links.webVersion(issue.slug),
     unsubscribe: sample ? links.unsubscribe(sample.subscriberId, list.id, sample.id) : null,

@@ -1,14 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Services } from '../app/services';
 import { countDeliveries, getSend, type DeliveryCounts, type Send } from '../db/sends';
+import { ENDED_SEND_STATES } from '../db/states';
 
 export interface SendOutcome {
   send: Send;
   counts: DeliveryCounts;
   seconds: number;
 }
-
-const DONE_STATES = new Set(['finished', 'cancelled', 'failed']);
 
 /**
  * Waits for a send to end, polling PostgreSQL (the record of truth), with a live bar on a terminal:
@@ -35,7 +34,7 @@ export async function waitForSend(services: Services, sendId: number, options: {
       const seconds = (Date.now() - started) / 1000;
       bar?.setTotal(Math.max(send.total, counts.total, 1));
       bar?.update(done, { rate: seconds > 0 ? (counts.sent / seconds).toFixed(0) : '0', failed: counts.failed });
-      if (DONE_STATES.has(send.status)) return { send, counts, seconds };
+      if (ENDED_SEND_STATES.includes(send.status)) return { send, counts, seconds };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {

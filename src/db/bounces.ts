@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from './pool';
+import { ANSWERED_DELIVERY_STATES } from './states';
 
 /**
  * Marks a provider's event id as applied. Returns false when it was applied before: the caller then changes
@@ -37,8 +38,8 @@ export async function findDeliveryByMessageId(db: Pool | PoolClient, messageId: 
 /** The latest delivery that went out to an address: what a report that names only the address is about. */
 export async function findLatestDeliveryByEmail(db: Pool | PoolClient, email: string): Promise<BouncedDelivery | undefined> {
   const { rows } = await db.query<BouncedDelivery>(
-    `${DELIVERY_SELECT} WHERE lower(s.email) = lower($1) AND d.status IN ('sent', 'failed') ORDER BY d.id DESC LIMIT 1`,
-    [email],
+    `${DELIVERY_SELECT} WHERE lower(s.email) = lower($1) AND d.status = ANY($2::text[]) ORDER BY d.id DESC LIMIT 1`,
+    [email, ANSWERED_DELIVERY_STATES],
   );
   return rows[0];
 }

@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from './sends';
+import { RUNNING_SEND_STATES, WAITING_DELIVERY_STATES, type DeliveryStatus, type FailureKind } from './states';
 import type { Pool, PoolClient } from './pool';
 
 /** Counts the subscribers a send to this list will reach: confirmed, and the address not blocked. */
@@ -90,8 +90,8 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
        JOIN subscribers s ON s.id = d.subscriber_id
        LEFT JOIN subscriptions sub ON sub.list_id = snd.list_id AND sub.subscriber_id = d.subscriber_id
        WHERE d.id = ANY($1::bigint[])
-         AND snd.status IN ('fanning_out', 'sending')
-         AND (d.status IN ('queued', 'retrying') OR (d.status = 'sending' AND d.locked_until < now()))
+         AND snd.status = ANY($3::text[])
+         AND (d.status = ANY($4::text[]) OR (d.status = 'sending' AND d.locked_until < now()))
        FOR UPDATE OF d SKIP LOCKED
      )
      UPDATE deliveries d
@@ -102,7 +102,7 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
      FROM candidate c, subscribers s
      WHERE d.id = c.id AND s.id = d.subscriber_id
      RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, s.email, s.name`,
-    values: [ids, lockSeconds],
+    values: [ids, lockSeconds, RUNNING_SEND_STATES, WAITING_DELIVERY_STATES],
   });
   return rows;
 }
@@ -113,7 +113,7 @@ export interface DeliveryResult {
   status: Extract<DeliveryStatus, 'sent' | 'retrying' | 'failed' | 'queued'>;
   smtpResponse: string | null;
   messageId: string | null;
-  failureKind: 'recipient' | 'sender' | 'exhausted' | null;
+  failureKind: FailureKind | null;
   route: string | null;
 }
 
@@ -162,6 +162,15 @@ export async function findDeliveryContext(pool: Pool, deliveryId: number): Promi
      FROM deliveries d JOIN sends snd ON snd.id = d.send_id
      WHERE d.id = $1`,
     [deliveryId],
+  );
+  return rows[0];
+}
+
+/** The first delivery of a send that went out (the demo prints its links to try). */
+export async function firstSentDelivery(pool: Pool, sendId: number): Promise<{ id: number; subscriberId: number } | undefined> {
+  const { rows } = await pool.query<{ id: number; subscriberId: number }>(
+    `SELECT id, subscriber_id AS "subscriberId" FROM deliveries WHERE send_id = $1 AND status = 'sent' ORDER BY id LIMIT 1`,
+    [sendId],
   );
   return rows[0];
 }

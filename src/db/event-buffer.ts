@@ -1,14 +1,6 @@
 import type { Logger } from '../log';
+import { insertTrackedEvents, type TrackedEvent } from './events';
 import type { Pool } from './pool';
-
-/** An open or click of one delivery, as seen by the HTTP server. */
-export interface TrackedEvent {
-  type: 'open' | 'click';
-  deliveryId: number;
-  occurredAt: Date;
-  flags: readonly string[];
-  data: Record<string, unknown>;
-}
 
 export interface EventBufferOptions {
   /** A batch is written as soon as it holds this many events… */
@@ -106,29 +98,4 @@ export class EventBuffer {
     void write.finally(() => this.inFlight.delete(write));
     if (this.pending.length >= this.maxSize) this.startWrite();
   }
-}
-
-/**
- * One INSERT for a batch of opens and clicks. Events of a delivery that no longer exists are skipped
- * (its token was valid, but the delivery was deleted with its subscriber). Ids follow arrival order.
- */
-export async function insertTrackedEvents(pool: Pool, events: readonly TrackedEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
-  const result = await pool.query(
-    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, occurred_at, data, flags)
-     SELECT e.type, d.id, d.subscriber_id, s.list_id, e.occurred_at, e.data, string_to_array(e.flags, ',')
-     FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::jsonb[], $5::text[]) WITH ORDINALITY
-          AS e (type, delivery_id, occurred_at, data, flags, n)
-     JOIN deliveries d ON d.id = e.delivery_id
-     JOIN sends s ON s.id = d.send_id
-     ORDER BY e.n`,
-    [
-      events.map((e) => e.type),
-      events.map((e) => e.deliveryId),
-      events.map((e) => e.occurredAt.toISOString()),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => e.flags.join(',')),
-    ],
-  );
-  return result.rowCount ?? 0;
 }

@@ -1,5 +1,6 @@
 import type { PoolClient } from './pool';
-import type { SubscriberInput, SubscriptionStatus } from './subscribers';
+import type { SubscriptionStatus } from './states';
+import type { SubscriberInput } from './subscribers';
 
 /**
  * The import's batch write: the same upsert as `upsertSubscribers` (the existing spelling kept, a non-empty

@@ -66,3 +66,10 @@ export async function getIssue(pool: Pool, idOrSlug: string | number): Promise<I
   if (!rows[0]) throw new NotFoundError('issue', idOrSlug);
   return rows[0];
 }
+
+/** The content file an issue was compiled from, as stored by `issue create` (preflight reads it). */
+export async function getIssueSource(pool: Pool, issueId: number): Promise<string> {
+  const { rows } = await pool.query<{ source: string }>('SELECT source FROM issues WHERE id = $1', [issueId]);
+  if (!rows[0]) throw new NotFoundError('issue', issueId);
+  return rows[0].source;
+}

@@ -71,3 +71,13 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     client.release();
   }
 }
+
+/** One trivial query: does PostgreSQL answer (the health check)? */
+export async function ping(pool: Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}
+
+/** This transaction's COMMIT does not wait for the WAL flush (a crash may lose it, never corrupt anything). */
+export async function skipCommitFlush(client: PoolClient): Promise<void> {
+  await client.query('SET LOCAL synchronous_commit = off');
+}

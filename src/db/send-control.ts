@@ -1,17 +1,22 @@
 import type { Pool } from './pool';
-import type { SendStatus } from './sends';
-
-/** The states in which a send's deliveries may go out. */
-export const RUNNING_STATES: readonly SendStatus[] = ['fanning_out', 'sending'];
+import {
+  ACTIVE_SEND_STATES,
+  ENDED_SEND_STATES,
+  REOPENABLE_SEND_STATES,
+  RETRYABLE_FAILURE_KINDS,
+  RUNNING_SEND_STATES,
+  WAITING_DELIVERY_STATES,
+  type SendStatus,
+} from './states';
 
 /** Pauses a send that has not ended. Returns the previous status, or undefined when it could not be paused. */
 export async function markPaused(pool: Pool, sendId: number, reason: string): Promise<SendStatus | undefined> {
   const { rows } = await pool.query<{ previous: SendStatus }>(
     `UPDATE sends s SET status = 'paused', status_reason = $2, updated_at = now()
      FROM (SELECT id, status AS previous FROM sends WHERE id = $1 FOR UPDATE) old
-     WHERE s.id = old.id AND old.previous IN ('scheduled', 'queued', 'fanning_out', 'sending')
+     WHERE s.id = old.id AND old.previous = ANY($3::text[])
      RETURNING old.previous`,
-    [sendId, reason],
+    [sendId, reason, ACTIVE_SEND_STATES],
   );
   return rows[0]?.previous;
 }
@@ -36,13 +41,13 @@ export async function markResumed(pool: Pool, sendId: number): Promise<SendStatu
 export async function markCancelled(pool: Pool, sendId: number): Promise<{ cancelled: boolean; deliveries: number }> {
   const send = await pool.query(
     `UPDATE sends SET status = 'cancelled', finished_at = now(), updated_at = now()
-     WHERE id = $1 AND status NOT IN ('finished', 'cancelled', 'failed')`,
-    [sendId],
+     WHERE id = $1 AND status <> ALL($2::text[])`,
+    [sendId, ENDED_SEND_STATES],
   );
   const deliveries = await pool.query(
     `UPDATE deliveries SET status = 'cancelled', updated_at = now()
-     WHERE send_id = $1 AND status IN ('queued', 'retrying')`,
-    [sendId],
+     WHERE send_id = $1 AND status = ANY($2::text[])`,
+    [sendId, WAITING_DELIVERY_STATES],
   );
   return { cancelled: (send.rowCount ?? 0) > 0, deliveries: deliveries.rowCount ?? 0 };
 }
@@ -54,15 +59,15 @@ export async function markCancelled(pool: Pool, sendId: number): Promise<{ cance
 export async function markFailedForRetry(pool: Pool, sendId: number): Promise<number> {
   const result = await pool.query(
     `UPDATE deliveries SET status = 'queued', failure_kind = NULL, updated_at = now()
-     WHERE send_id = $1 AND status = 'failed' AND failure_kind IN ('exhausted', 'sender')`,
-    [sendId],
+     WHERE send_id = $1 AND status = 'failed' AND failure_kind = ANY($2::text[])`,
+    [sendId, RETRYABLE_FAILURE_KINDS],
   );
   const count = result.rowCount ?? 0;
   if (count > 0) {
     await pool.query(
       `UPDATE sends SET status = 'sending', finished_at = NULL, status_reason = NULL, updated_at = now()
-       WHERE id = $1 AND status IN ('finished', 'failed')`,
-      [sendId],
+       WHERE id = $1 AND status = ANY($2::text[])`,
+      [sendId, REOPENABLE_SEND_STATES],
     );
   }
   return count;
@@ -73,10 +78,10 @@ export async function claimableDeliveryIds(pool: Pool, sendId: number, afterId: 
   const { rows } = await pool.query<{ id: number }>(
     `SELECT id FROM deliveries
      WHERE send_id = $1 AND id > $2
-       AND (status IN ('queued', 'retrying') OR (status = 'sending' AND locked_until < now()))
+       AND (status = ANY($4::text[]) OR (status = 'sending' AND locked_until < now()))
      ORDER BY id
      LIMIT $3`,
-    [sendId, afterId, limit],
+    [sendId, afterId, limit, WAITING_DELIVERY_STATES],
   );
   return rows.map((r) => r.id);
 }
@@ -85,8 +90,9 @@ export async function countClaimable(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n
      FROM deliveries d JOIN sends s ON s.id = d.send_id
-     WHERE s.status IN ('fanning_out', 'sending')
-       AND (d.status IN ('queued', 'retrying') OR (d.status = 'sending' AND d.locked_until < now()))`,
+     WHERE s.status = ANY($1::text[])
+       AND (d.status = ANY($2::text[]) OR (d.status = 'sending' AND d.locked_until < now()))`,
+    [RUNNING_SEND_STATES, WAITING_DELIVERY_STATES],
   );
   return rows[0].n;
 }
@@ -101,8 +107,9 @@ export interface ActiveSend {
 export async function activeSends(pool: Pool): Promise<ActiveSend[]> {
   const { rows } = await pool.query<ActiveSend>(
     `SELECT id, status, scheduled_at AS "scheduledAt" FROM sends
-     WHERE status IN ('scheduled', 'queued', 'fanning_out', 'sending')
+     WHERE status = ANY($1::text[])
      ORDER BY id`,
+    [ACTIVE_SEND_STATES],
   );
   return rows;
 }

@@ -1,9 +1,6 @@
 import { NotFoundError } from '../errors';
 import type { Pool, PoolClient } from './pool';
-
-export type SendStatus = 'scheduled' | 'queued' | 'fanning_out' | 'sending' | 'paused' | 'finished' | 'cancelled' | 'failed';
-export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'suppressed' | 'cancelled';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed', 'cancelled'];
+import { DELIVERY_STATUSES, ENDED_SEND_STATES, UNFINISHED_DELIVERY_STATES, type DeliveryStatus, type SendStatus } from './states';
 
 export interface Send {
   id: number;
@@ -51,15 +48,38 @@ export async function getSend(pool: Pool, id: number): Promise<Send> {
 }
 
 /** Moves a send from one of `from` to `to`; returns false when it was in another state. */
-export async function transitionSend(pool: Pool, id: number, from: SendStatus[], to: SendStatus, reason: string | null = null): Promise<boolean> {
+export async function transitionSend(pool: Pool, id: number, from: readonly SendStatus[], to: SendStatus, reason: string | null = null): Promise<boolean> {
   const result = await pool.query(
     `UPDATE sends SET status = $3, status_reason = $4, updated_at = now(),
        started_at = CASE WHEN $3 = 'fanning_out' THEN coalesce(started_at, now()) ELSE started_at END,
-       finished_at = CASE WHEN $3 IN ('finished', 'cancelled', 'failed') THEN now() ELSE finished_at END
+       finished_at = CASE WHEN $3 = ANY($5::text[]) THEN now() ELSE finished_at END
      WHERE id = $1 AND status = ANY($2::text[])`,
-    [id, from, to, reason],
+    [id, from, to, reason, ENDED_SEND_STATES],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/** The number of recipients a send will reach, counted when its fan-out starts. */
+export async function setSendTotal(pool: Pool, id: number, total: number): Promise<void> {
+  await pool.query('UPDATE sends SET total = $2 WHERE id = $1', [id, total]);
+}
+
+/** A send's status now (the fan-out checks it between pages: paused or cancelled meanwhile?). */
+export async function getSendStatus(pool: Pool, id: number): Promise<SendStatus> {
+  const { rows } = await pool.query<{ status: SendStatus }>('SELECT status FROM sends WHERE id = $1', [id]);
+  if (!rows[0]) throw new NotFoundError('send', id);
+  return rows[0].status;
+}
+
+/**
+ * Records the end of a send's fan-out. The true total is the number of deliveries, whatever changed on the
+ * list during the fan-out.
+ */
+export async function markFannedOut(pool: Pool, id: number): Promise<void> {
+  await pool.query(
+    `UPDATE sends SET total = (SELECT count(*) FROM deliveries WHERE send_id = $1), fanned_out_at = now() WHERE id = $1`,
+    [id],
+  );
 }
 
 export async function setFanoutCursor(db: Pool | PoolClient, id: number, cursor: number, added: number): Promise<void> {
@@ -93,9 +113,9 @@ export async function finishSendsIfDone(pool: Pool, sendIds: number[]): Promise<
        failed_count = (SELECT count(*) FROM deliveries d WHERE d.send_id = sends.id AND d.status = 'failed')
      WHERE id = ANY($1::bigint[]) AND status = 'sending'
        AND NOT EXISTS (
-         SELECT 1 FROM deliveries d WHERE d.send_id = sends.id AND d.status IN ('queued', 'sending', 'retrying'))
+         SELECT 1 FROM deliveries d WHERE d.send_id = sends.id AND d.status = ANY($2::text[]))
      RETURNING id`,
-    [sendIds],
+    [sendIds, UNFINISHED_DELIVERY_STATES],
   );
   return rows.map((r) => r.id);
 }

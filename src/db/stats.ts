@@ -1,4 +1,5 @@
 import type { Pool } from './pool';
+import type { SendStatus } from './states';
 
 /**
  * The queries behind per-send statistics. Events are read from their rollups (send_event_counts and
@@ -82,7 +83,7 @@ export async function storeDeliveryCounts(pool: Pool, sendId: number, sendUpdate
 
 export interface SendHeader {
   id: number;
-  status: string;
+  status: SendStatus;
   updatedAt: Date;
   issueId: number;
   issueSlug: string;

@@ -60,8 +60,11 @@ export async function updateSubscriber(
   if (!rowCount) throw new NotFoundError('subscriber', id);
 }
 
-/** Deletes a subscriber with their subscriptions and deliveries (GDPR erasure); events keep no link to them. */
-export async function deleteSubscriber(pool: Pool, id: number): Promise<void> {
+/**
+ * Deletes a subscriber with their subscriptions and deliveries (GDPR erasure); events stay, no longer linked
+ * to them. Returns false when there was no such subscriber.
+ */
+export async function deleteSubscriber(pool: Pool, id: number): Promise<boolean> {
   const { rowCount } = await pool.query('DELETE FROM subscribers WHERE id = $1', [id]);
-  if (!rowCount) throw new NotFoundError('subscriber', id);
+  return (rowCount ?? 0) > 0;
 }

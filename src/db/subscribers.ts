@@ -1,6 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-
-export type SubscriptionStatus = 'unconfirmed' | 'confirmed' | 'unsubscribed';
+import type { SubscriptionStatus } from './states';
 
 export interface SubscriberInput {
   email: string;
@@ -9,17 +8,11 @@ export interface SubscriberInput {
 }
 
 /**
- * Upserts a batch of subscribers and subscribes them to a list, in two statements whatever the batch size.
- * An existing subscriber keeps the address spelling it has, gets the new name when one is given, and has its
- * attributes merged. An existing subscription keeps its status: an import never re-subscribes someone who left.
+ * Upserts a batch of subscribers in one statement and returns their ids. An existing subscriber
+ * keeps the address spelling it has, gets the new name when one is given, and has its attributes merged.
  */
-export async function upsertSubscribers(
-  db: Pool | PoolClient,
-  listId: number,
-  batch: SubscriberInput[],
-  status: SubscriptionStatus,
-): Promise<{ subscriberIds: number[]; newSubscriptions: number }> {
-  if (batch.length === 0) return { subscriberIds: [], newSubscriptions: 0 };
+export async function upsertSubscriberRows(db: Pool | PoolClient, batch: SubscriberInput[]): Promise<number[]> {
+  if (batch.length === 0) return [];
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO subscribers (email, name, attributes)
      SELECT email, name, attributes FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS input (email, name, attributes)
@@ -30,7 +23,22 @@ export async function upsertSubscribers(
      RETURNING id`,
     [batch.map((s) => s.email), batch.map((s) => s.name), batch.map((s) => JSON.stringify(s.attributes))],
   );
-  const subscriberIds = rows.map((r) => r.id);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Upserts a batch of subscribers (see upsertSubscriberRows) and subscribes them to a list, in two statements
+ * whatever the batch size. An existing subscription keeps its status: an import never re-subscribes someone
+ * who left.
+ */
+export async function upsertSubscribers(
+  db: Pool | PoolClient,
+  listId: number,
+  batch: SubscriberInput[],
+  status: SubscriptionStatus,
+): Promise<{ subscriberIds: number[]; newSubscriptions: number }> {
+  if (batch.length === 0) return { subscriberIds: [], newSubscriptions: 0 };
+  const subscriberIds = await upsertSubscriberRows(db, batch);
   const inserted = await db.query(
     `INSERT INTO subscriptions (list_id, subscriber_id, status, confirmed_at)
      SELECT $1, subscriber_id, $3, CASE WHEN $3 = 'confirmed' THEN now() END

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import { recordImportBatch } from '../db/imports';
-import { inTransaction, type Pool } from '../db/pool';
+import { inTransaction, skipCommitFlush, type Pool } from '../db/pool';
 import { importSubscriberBatch } from '../db/import-rows';
-import type { SubscriberInput, SubscriptionStatus } from '../db/subscribers';
+import type { SubscriptionStatus } from '../db/states';
+import type { SubscriberInput } from '../db/subscribers';
 import { TidingsError } from '../errors';
 import { checkEmailAddress } from '../mail/email-address';
 import { singleLine } from '../render/slots';
@@ -85,7 +86,7 @@ export async function importCsv(pool: Pool, listId: number, input: Readable, opt
     const write = inTransaction(pool, async (client) => {
       // No wait for the WAL flush at each commit: a crash can lose the last batches, but each batch's checkpoint
       // is in its own transaction, so --resume still starts exactly after what landed.
-      await client.query('SET LOCAL synchronous_commit = off');
+      await skipCommitFlush(client);
       const result = await importSubscriberBatch(client, listId, rows, options.status);
       await before;
       if (options.jobId) {

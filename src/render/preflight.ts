@@ -6,7 +6,7 @@ import { fillMarkers, marker, type Slot } from './slots';
  * Preflight: the checks an issue must pass before anyone is emailed. Errors block a send; warnings are
  * printed. Every finding says where the problem is (the content file's line or field when known) and how to
  * fix it. This module is pure: it looks at a compiled issue (HTML and text with slot markers) and, when
- * known, its content; preflight-file.ts and preflight-gate.ts feed it a file or a stored issue.
+ * known, its content; preflight-file.ts and src/issues/preflight-gate.ts feed it a file or a stored issue.
  */
 export type PreflightRule =
   | 'content'

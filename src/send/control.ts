@@ -1,6 +1,7 @@
 import type { Services } from '../app/services';
 import { markCancelled, markFailedForRetry, markPaused, markResumed } from '../db/send-control';
 import { getSend, type Send } from '../db/sends';
+import { ACTIVE_SEND_STATES } from '../db/states';
 import { TidingsError } from '../errors';
 import { enqueueFanout } from '../queue/queues';
 import { requeueSend } from './reconcile';
@@ -30,7 +31,7 @@ export async function resumeSend(services: Services, sendId: number): Promise<{ 
     await markResumed(services.pool, sendId);
     send = await getSend(services.pool, sendId);
     services.log.info({ event: 'send.resumed', sendId, status: send.status }, 'send resumed');
-  } else if (!['scheduled', 'queued', 'fanning_out', 'sending'].includes(send.status)) {
+  } else if (!ACTIVE_SEND_STATES.includes(send.status)) {
     throw new TidingsError('SEND_STATE', `send ${sendId} is ${send.status}: there is nothing to resume`, { sendId });
   }
   if (send.status !== 'sending') await enqueueFanout(services.queues, sendId, send.status === 'scheduled' ? send.scheduledAt : null);

@@ -6,7 +6,7 @@ import { findEarlierSends, lockIssueForSend, type EarlierSend } from '../db/send
 import { createSend, type Send } from '../db/sends';
 import { TidingsError } from '../errors';
 import { enqueueFanout } from '../queue/queues';
-import { ensureSendable } from '../render/preflight-gate';
+import { ensureSendable } from '../issues/preflight-gate';
 
 export interface StartSendOptions {
   at?: Date;

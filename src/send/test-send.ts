@@ -5,7 +5,7 @@ import { findSubscriberByEmail } from '../db/subscribers';
 import { TidingsError } from '../errors';
 import { checkEmailAddress } from '../mail/email-address';
 import type { Mailer } from '../mail/mailer';
-import { ensureSendable } from '../render/preflight-gate';
+import { ensureSendable } from '../issues/preflight-gate';
 import { buildSingleMessage } from './single-message';
 
 export interface TestSendResult {

@@ -1,6 +1,7 @@
 import { NotFoundError } from '../errors';
 import type { Pool } from '../db/pool';
 import { countDeliveries, type DeliveryCounts } from '../db/sends';
+import { ENDED_SEND_STATES, type SendStatus } from '../db/states';
 import { eventTimeline, findSendHeader, issueLinkUrls, sendEventCounts, storeDeliveryCounts, storedDeliveryCounts, type EventCountRow, type LinkClicksRow, type TimelineRow } from '../db/stats';
 
 export interface CountPair {
@@ -57,19 +58,17 @@ export function linkClicks(rows: EventCountRow[], urls: Map<number, string>): Li
   return [...links.values()].sort((a, b) => b.total - a.total || a.linkId - b.linkId);
 }
 
-const ENDED = new Set(['finished', 'cancelled', 'failed']);
-
 /**
  * Deliveries by status. Those of an ended send are counted once and then read back (a million-row count
  * costs hundreds of milliseconds on a busy machine); a running send is counted live on its index.
  */
-async function deliveryCounts(pool: Pool, header: { id: number; status: string; updatedAt: Date }): Promise<DeliveryCounts> {
-  if (ENDED.has(header.status)) {
+async function deliveryCounts(pool: Pool, header: { id: number; status: SendStatus; updatedAt: Date }): Promise<DeliveryCounts> {
+  if (ENDED_SEND_STATES.includes(header.status)) {
     const stored = await storedDeliveryCounts(pool, header.id, header.updatedAt);
     if (stored) return stored as DeliveryCounts;
   }
   const counts = await countDeliveries(pool, header.id);
-  if (ENDED.has(header.status) && counts.queued + counts.sending + counts.retrying === 0) {
+  if (ENDED_SEND_STATES.includes(header.status) && counts.queued + counts.sending + counts.retrying === 0) {
     await storeDeliveryCounts(pool, header.id, header.updatedAt, counts);
   }
   return counts;

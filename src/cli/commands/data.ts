@@ -4,12 +4,12 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import { createList, getListBySlug } from '../../db/lists';
-import type { SubscriptionStatus } from '../../db/subscribers';
+import type { SubscriptionStatus } from '../../db/states';
 import { TidingsError } from '../../errors';
 import { createImportJob, finishImportJob, getImportJob, reopenImportJob, type ImportJob } from '../../db/imports';
 import { importCsv } from '../../imports/csv-import';
 import { exportList } from '../../imports/export';
-import { createIssueFromFile } from '../../render/create-issue';
+import { createIssueFromFile } from '../../issues/create-issue';
 import { commandContext, output, withServices } from '../context';
 
 export async function listCreateCommand(slug: string, opts: { name: string; doubleOptIn?: boolean; json?: boolean }): Promise<void> {

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TidingsError } from '../../errors';
-import { dkimTxtRecord, parseDkimPrivateKey } from '../../mail/dkim';
+import { dkimTxtRecord, parseDkimPrivateKey } from '../../security/dkim-keys';
 
 export interface KeygenOptions {
   domain: string;

@@ -1,5 +1,6 @@
 import { createServices } from '../../app/services';
-import { createMailer, onShutdownSignal, startHttp } from '../../app/runtime';
+import { createMailer, onShutdownSignal } from '../../app/runtime';
+import { startHttp } from '../../http/server';
 import { migrate } from '../../db/migrate';
 import { createPool, ensureDatabase } from '../../db/pool';
 import { startWorkers } from '../../../workers/index';

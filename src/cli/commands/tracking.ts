@@ -1,4 +1,4 @@
-import { setListTracking } from '../../db/list-settings';
+import { setListTracking } from '../../db/lists';
 import { TidingsError } from '../../errors';
 import { commandContext, output, withServices } from '../context';
 

@@ -4,7 +4,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Router } from 'express';
 import type { Services } from '../../app/services';
-import { listRecentSends } from '../../db/send-list';
+import { listRecentSends } from '../../db/recent-sends';
 import { collectProcessMetrics, registry, watchQueues } from '../../metrics';
 import { getSendStats } from '../../stats/send-stats';
 import { sendError } from '../api/route';

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { createList } from '../../db/lists';
-import { deleteList, getListWithCounts, listListsWithCounts, updateList } from '../../db/list-admin';
-import { getListBySlug } from '../../db/lists';
+import { createList, deleteList, getListBySlug, getListWithCounts, listListsWithCounts, updateList } from '../../db/lists';
 import { exportList } from '../../imports/export';
 import { route } from './route';
 import * as s from './schemas';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { listRecentSends } from '../../db/send-list';
+import { listRecentSends } from '../../db/recent-sends';
 import { countDeliveries, getSend } from '../../db/sends';
 import { cancelSend, pauseSend, resumeSend, retryFailed, startSend } from '../../send/control';
 import { getSendStats } from '../../stats/send-stats';

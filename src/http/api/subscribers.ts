@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { getListBySlug } from '../../db/lists';
+import { NotFoundError } from '../../errors';
 import { inTransaction } from '../../db/pool';
 import { deleteSubscriber, getSubscriber, searchSubscribers, updateSubscriber } from '../../db/subscriber-admin';
-import { upsertSubscribers } from '../../db/subscribers';
+import { upsertSubscriberRows, upsertSubscribers } from '../../db/subscribers';
 import { ApiError, route } from './route';
 import * as s from './schemas';
 
@@ -23,16 +24,7 @@ export const subscriberRoutes = [
       const lists = await Promise.all(body.lists.map(async (l) => ({ list: await getListBySlug(services.pool, l.slug), status: l.status })));
       const input = [{ email: body.email, name: body.name, attributes: body.attributes }];
       const id = await inTransaction(services.pool, async (client) => {
-        if (lists.length === 0) {
-          const { rows } = await client.query<{ id: number }>(
-            `INSERT INTO subscribers (email, name, attributes) VALUES ($1, $2, $3::jsonb)
-             ON CONFLICT ((lower(email))) DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE subscribers.name END,
-               attributes = subscribers.attributes || EXCLUDED.attributes, updated_at = now()
-             RETURNING id`,
-            [body.email, body.name, JSON.stringify(body.attributes)],
-          );
-          return rows[0].id;
-        }
+        if (lists.length === 0) return (await upsertSubscriberRows(client, input))[0];
         let subscriberId = 0;
         for (const l of lists) subscriberId = (await upsertSubscribers(client, l.list.id, input, l.status)).subscriberIds[0];
         return subscriberId;
@@ -75,7 +67,7 @@ export const subscriberRoutes = [
     method: 'delete', path: '/subscribers/:id', tag: 'subscribers', summary: 'Delete a subscriber and their subscriptions',
     params: byId,
     handler: async ({ services, params }) => {
-      await deleteSubscriber(services.pool, params.id);
+      if (!(await deleteSubscriber(services.pool, params.id))) throw new NotFoundError('subscriber', params.id);
       return undefined;
     },
   }),

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { Services } from '../../app/services';
 import { getListById } from '../../db/lists';
-import { confirmSubscription } from '../../db/readers';
+import { confirmSubscription } from '../../db/subscribe-form';
 import { escapeHtml } from '../../render/slots';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';

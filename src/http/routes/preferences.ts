@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { Services } from '../../app/services';
-import { deleteSubscriber, readerData, setReaderLists, type ReaderData } from '../../db/readers';
+import { readerData, setReaderLists, type ReaderData } from '../../db/reader-preferences';
+import { deleteSubscriber } from '../../db/subscriber-admin';
 import { escapeHtml } from '../../render/slots';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';

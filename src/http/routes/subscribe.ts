@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Services } from '../../app/services';
 import { findListBySlug, type List } from '../../db/lists';
-import { claimConfirmationEmail, subscribeFromForm } from '../../db/readers';
+import { claimConfirmationEmail, subscribeFromForm } from '../../db/subscribe-form';
 import { buildConfirmationEmail } from '../../mail/confirmation-email';
 import { dkimSignerFor } from '../../mail/dkim';
 import { checkEmailAddress } from '../../mail/email-address';

@@ -2,7 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { Services } from '../../app/services';
 import { recordEvents } from '../../db/events';
 import { getListById } from '../../db/lists';
-import { unsubscribeAll } from '../../db/readers';
+import { unsubscribeAll } from '../../db/reader-preferences';
 import { unsubscribe } from '../../db/subscribers';
 import { escapeHtml } from '../../render/slots';
 import { page, paragraph } from '../pages';

@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool';
 import { saveIssue, type Issue } from '../db/issues';
-import { hashOf, loadContentFile, type IssueContent } from './content';
-import { renderIssue } from './render-issue';
+import { hashOf, loadContentFile, type IssueContent } from '../render/content';
+import { renderIssue } from '../render/render-issue';
 
 /**
  * `tidings issue create`: reads a content file, compiles it once and stores it. An invalid file or template

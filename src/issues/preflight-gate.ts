@@ -1,10 +1,9 @@
 import type { Pool } from '../db/pool';
-import { getIssueSource } from '../db/issue-source';
-import type { Issue } from '../db/issues';
+import { getIssueSource, type Issue } from '../db/issues';
 import { TidingsError } from '../errors';
 import type { Logger } from '../log';
-import { parseContent, type IssueContent } from './content';
-import { formatFindings, preflight, type PreflightReport } from './preflight';
+import { parseContent, type IssueContent } from '../render/content';
+import { formatFindings, preflight, type PreflightReport } from '../render/preflight';
 
 /**
  * Runs preflight on a stored issue before anything is sent (a list send or a test message). Warnings are

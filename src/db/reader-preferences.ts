@@ -1,0 +1,67 @@
+import type { Pool } from './pool';
+import type { SubscriptionStatus } from './states';
+
+/** Unsubscribes from every list; returns the ids of the lists that changed. */
+export async function unsubscribeAll(pool: Pool, subscriberId: number): Promise<number[]> {
+  const { rows } = await pool.query<{ listId: number }>(
+    `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now()
+     WHERE subscriber_id = $1 AND status <> 'unsubscribed'
+     RETURNING list_id AS "listId"`,
+    [subscriberId],
+  );
+  return rows.map((r) => r.listId);
+}
+
+export interface ReaderSubscription {
+  listId: number;
+  slug: string;
+  name: string;
+  status: SubscriptionStatus;
+  createdAt: Date;
+  confirmedAt: Date | null;
+  unsubscribedAt: Date | null;
+}
+
+export interface ReaderData {
+  subscriber: { id: number; email: string; name: string; attributes: Record<string, unknown>; createdAt: Date };
+  subscriptions: ReaderSubscription[];
+  events: { type: string; occurredAt: Date; listId: number | null }[];
+}
+
+/** Everything stored about a subscriber (the GDPR download), or undefined when there is no such subscriber. */
+export async function readerData(pool: Pool, subscriberId: number): Promise<ReaderData | undefined> {
+  const { rows } = await pool.query<ReaderData['subscriber']>(
+    'SELECT id, email, name, attributes, created_at AS "createdAt" FROM subscribers WHERE id = $1',
+    [subscriberId],
+  );
+  if (!rows[0]) return undefined;
+  const [subscriptions, events] = await Promise.all([
+    pool.query<ReaderSubscription>(
+      `SELECT l.id AS "listId", l.slug, l.name, s.status, s.created_at AS "createdAt", s.confirmed_at AS "confirmedAt",
+              s.unsubscribed_at AS "unsubscribedAt"
+       FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE s.subscriber_id = $1 ORDER BY l.name`,
+      [subscriberId],
+    ),
+    pool.query<ReaderData['events'][number]>(
+      'SELECT type, occurred_at AS "occurredAt", list_id AS "listId" FROM events WHERE subscriber_id = $1 ORDER BY occurred_at',
+      [subscriberId],
+    ),
+  ]);
+  return { subscriber: rows[0], subscriptions: subscriptions.rows, events: events.rows };
+}
+
+/**
+ * The preferences form: the lists in `keep` are (re)confirmed, the subscriber's other lists unsubscribed.
+ * Only lists the subscriber already has a subscription on can change.
+ */
+export async function setReaderLists(pool: Pool, subscriberId: number, keep: readonly number[]): Promise<void> {
+  await pool.query(
+    `UPDATE subscriptions SET
+       status = CASE WHEN list_id = ANY($2::bigint[]) THEN 'confirmed' ELSE 'unsubscribed' END,
+       confirmed_at = CASE WHEN list_id = ANY($2::bigint[]) AND status <> 'confirmed' THEN now() ELSE confirmed_at END,
+       unsubscribed_at = CASE WHEN list_id = ANY($2::bigint[]) THEN NULL WHEN status <> 'unsubscribed' THEN now() ELSE unsubscribed_at END
+     WHERE subscriber_id = $1
+       AND status <> CASE WHEN list_id = ANY($2::bigint[]) THEN 'confirmed' ELSE 'unsubscribed' END`,
+    [subscriberId, keep],
+  );
+}
