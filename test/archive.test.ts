@@ -80,7 +80,7 @@ describe('the archive index and its Atom feed', () => {
     const res = await get('/archive?list=weekly');
     expect(res.status).toBe(200);
     const doc = parseDocument(await res.text());
-    const titles = DomUtils.findAll((e) => e.name === 'a' && e.parent?.name === 'li', doc.children).map((a) => DomUtils.textContent(a));
+    const titles = DomUtils.findAll((e) => e.name === 'a' && (e.parent as { name?: string } | null)?.name === 'li', doc.children).map((a) => DomUtils.textContent(a));
     expect(titles).toEqual(['[ML UTD 32] 最新的机器学习—数据生活', 'An older issue']);
     const feedLink = DomUtils.findOne((e) => e.name === 'link' && e.attribs.rel === 'alternate', doc.children);
     expect(feedLink?.attribs.href).toBe(`${stack.baseUrl}/archive/feed.xml?list=weekly`);
