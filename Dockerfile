@@ -3,7 +3,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# Scripts wait for the sources: `prepare` (the CLI build) runs below, once they are copied.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src
 COPY workers ./workers
@@ -12,6 +13,8 @@ COPY templates ./templates
 COPY content ./content
 COPY public ./public
 COPY tsconfig.json ./
+COPY scripts ./scripts
+RUN npm run build
 USER node
 ENTRYPOINT ["node", "bin/tidings.mjs"]
 CMD ["serve"]

@@ -55,12 +55,3 @@ export function createServices(config: Config, log: Logger): Services {
     },
   };
 }
-
-export function warnAboutConfig(config: Config, log: Logger): void {
-  if (config.usingDevelopmentSecret) {
-    log.warn(
-      { event: 'config.development_secret' },
-      '!!! SECRET_KEY is not set: using the fixed DEVELOPMENT key. Anyone can forge unsubscribe and tracking links. Set SECRET_KEY before real use. !!!',
-    );
-  }
-}

@@ -1,8 +1,9 @@
 import dotenv from 'dotenv';
-import { createServices, warnAboutConfig, type Services } from '../app/services';
+import type { Services } from '../app/services';
 import { loadConfig, type Config } from '../config';
-import { isTidingsError } from '../errors';
+import { createPool, type Pool } from '../db/pool';
 import { createLogger, type Logger } from '../log';
+import { warnAboutDevelopmentSecret } from './secret-warning';
 
 export interface CommandContext {
   config: Config;
@@ -12,8 +13,11 @@ export interface CommandContext {
 
 let dotenvLoaded = false;
 
-/** Reads .env (when present) and the environment once, and builds the logger. */
-export function commandContext(options: { json?: boolean; quiet?: boolean }): CommandContext {
+/**
+ * Reads .env (when present) and the environment once, and builds the logger. `loud`: a long-running
+ * process that faces readers (serve, worker) repeats the SECRET_KEY warning at every start.
+ */
+export function commandContext(options: { json?: boolean; quiet?: boolean; loud?: boolean }): CommandContext {
   if (!dotenvLoaded) {
     dotenv.config({ quiet: true });
     dotenvLoaded = true;
@@ -22,12 +26,14 @@ export function commandContext(options: { json?: boolean; quiet?: boolean }): Co
   // Commands print results on stdout; logs go to stderr, pretty in a terminal, JSON otherwise.
   const level = options.quiet && !process.env.LOG_LEVEL ? 'warn' : config.logLevel;
   const log = createLogger({ level, pretty: Boolean(process.stderr.isTTY) && config.env !== 'production' });
-  warnAboutConfig(config, log);
+  warnAboutDevelopmentSecret(config, log, { loud: Boolean(options.loud) });
   return { config, log, json: Boolean(options.json) };
 }
 
 /** Runs a command with services that are closed afterwards, whatever happens. */
 export async function withServices<T>(ctx: CommandContext, work: (services: Services) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: BullMQ and ioredis cost a third of a second that `status` does not need.
+  const { createServices } = await import('../app/services');
   const services = createServices(ctx.config, ctx.log);
   try {
     return await work(services);
@@ -42,13 +48,12 @@ export function output(ctx: CommandContext, result: Record<string, unknown>, lin
   else for (const line of lines) process.stdout.write(line + '\n');
 }
 
-/** Prints an error so that it says what to fix; exit code 1 (2 for configuration problems). */
-export function reportError(err: unknown, json: boolean): number {
-  const known = isTidingsError(err);
-  const message = known ? err.message : err instanceof Error ? err.message : String(err);
-  const code = known ? err.code : 'UNEXPECTED';
-  process.stderr.write(`error: ${message}\n`);
-  if (!known && err instanceof Error && err.stack && process.env.LOG_LEVEL === 'debug') process.stderr.write(err.stack + '\n');
-  if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
-  return code === 'CONFIG_INVALID' ? 2 : 1;
+/** Runs a command that only reads or writes PostgreSQL (status, ls): no Redis, no queues to load. */
+export async function withPool<T>(ctx: CommandContext, work: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = createPool(ctx.config.databaseUrl, 2);
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
 }

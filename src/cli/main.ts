@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { reportError } from './context';
+import { reportError } from './report-error';
 
 // Each command loads its modules when it runs: `--help` or `status` should not pay for MJML and BullMQ.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -26,7 +26,7 @@ const suppressionsAddCommand = lazy(ops, (m) => m.suppressionsAddCommand);
 const suppressionsRemoveCommand = lazy(ops, (m) => m.suppressionsRemoveCommand);
 const issueCreateCommand = lazy(data, (m) => m.issueCreateCommand);
 const sendCommand = lazy(send, (m) => m.sendCommand);
-const statusCommand = lazy(send, (m) => m.statusCommand);
+const statusCommand = lazy(() => import('./commands/status'), (m) => m.statusCommand);
 const dkimKeygenCommand = lazy(() => import('./commands/dkim'), (m) => m.dkimKeygenCommand);
 const listTrackingCommand = lazy(() => import('./commands/tracking'), (m) => m.listTrackingCommand);
 const lists = () => import('./commands/lists');

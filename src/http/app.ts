@@ -51,6 +51,8 @@ export function createApp(services: Services): express.Express {
   app.use('/api', apiRouter(services));
   app.use(adminRoutes(services));
   app.use('/img', express.static(path.join(PUBLIC_DIR, 'img'), { maxAge: '1d', fallthrough: true }));
+  // Every browser asks for it on every page; a 404 would be noise in logs and consoles.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'favicon.ico'), { maxAge: '7d' }));
   app.use((_req, res) => {
     res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
   });

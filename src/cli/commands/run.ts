@@ -24,7 +24,7 @@ export async function migrateCommand(opts: { json?: boolean }): Promise<void> {
 
 /** The public HTTP server, until SIGINT/SIGTERM. */
 export async function serveCommand(): Promise<void> {
-  const ctx = commandContext({});
+  const ctx = commandContext({ loud: true });
   const services = createServices(ctx.config, ctx.log);
   const http = await startHttp(services, ctx.config.port);
   onShutdownSignal(ctx.log, async () => {
@@ -35,7 +35,7 @@ export async function serveCommand(): Promise<void> {
 
 /** The fan-out and deliver workers, until SIGINT/SIGTERM (which lets jobs in flight finish). */
 export async function workerCommand(opts: { concurrency?: string }): Promise<void> {
-  const ctx = commandContext({});
+  const ctx = commandContext({ loud: true });
   const services = createServices(ctx.config, ctx.log);
   const { mailer, description } = await createMailer(ctx.config, ctx.log);
   const concurrency = opts.concurrency ? Number(opts.concurrency) : ctx.config.workerConcurrency;

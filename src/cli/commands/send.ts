@@ -1,4 +1,3 @@
-import { countDeliveries, getSend } from '../../db/sends';
 import { TidingsError } from '../../errors';
 import { cancelSend, pauseSend, resumeSend, retryFailed, startSend } from '../../send/control';
 import { commandContext, output, withServices } from '../context';
@@ -38,22 +37,6 @@ export async function sendCommand(
     const outcome = await waitForSend(services, send.id, { bar: !ctx.json && Boolean(process.stderr.isTTY), startedAt: started });
     output(ctx, { id: send.id, status: outcome.send.status, ...outcome.counts, seconds: outcome.seconds }, [
       `send ${send.id} ${outcome.send.status}: ${outcome.counts.sent} sent, ${outcome.counts.failed} failed in ${outcome.seconds.toFixed(1)} s`,
-    ]);
-  });
-}
-
-export async function statusCommand(sendRef: string, opts: { json?: boolean }): Promise<void> {
-  const ctx = commandContext({ ...opts, quiet: true });
-  const sendId = Number(sendRef);
-  if (!/^\d+$/.test(sendRef)) throw new TidingsError('INVALID_INPUT', `send id must be a number, got '${sendRef}'`);
-  await withServices(ctx, async ({ pool }) => {
-    const send = await getSend(pool, sendId);
-    const counts = await countDeliveries(pool, sendId);
-    const { total, ...byStatus } = counts;
-    output(ctx, { id: send.id, state: send.status, reason: send.statusReason, expected: send.total, total, ...byStatus }, [
-      `send ${send.id}: ${send.status}${send.statusReason ? ` (${send.statusReason})` : ''}`,
-      ...Object.entries(byStatus).map(([status, n]) => `  ${status.padEnd(11)} ${String(n).padStart(9)}`),
-      `  ${'total'.padEnd(11)} ${String(total).padStart(9)}`,
     ]);
   });
 }

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Router } from 'express';
+import { Router, type Express } from 'express';
 import type { Services } from '../../app/services';
 import { listRecentSends } from '../../db/recent-sends';
 import { collectProcessMetrics, registry, watchQueues } from '../../metrics';
 import { getSendStats } from '../../stats/send-stats';
 import { sendError } from '../api/route';
 import { requireAdminBrowser } from './auth';
+import { serveBullBoardOffline } from './bull-board-offline';
 import { adminPage } from './page';
 
 const APP_JS = readFileSync(new URL('./admin-app.js', import.meta.url), 'utf8');
@@ -29,6 +30,7 @@ export function adminRoutes(services: Services): Router {
   const board = new ExpressAdapter();
   board.setBasePath('/admin/queues');
   createBullBoard({ queues: [new BullMQAdapter(services.queues.fanout), new BullMQAdapter(services.queues.deliver)], serverAdapter: board });
+  serveBullBoardOffline(board.getRouter() as Express);
   router.use('/admin/queues', auth, board.getRouter());
 
   router.get('/admin', auth, (_req, res) => {
