@@ -1,16 +1,22 @@
 /**
  * bench/send — how fast Tidings sends on this machine, next to the ceiling of the same machine.
  *
- *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10]
+ *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10] [--no-peer]
+ *
+ * A size of 1000000 is the opt-in end-to-end run at a million subscribers (a few minutes per variant).
  *
  * Everything is co-located: PostgreSQL, Redis, the workers and Postfix's smtp-sink (the receiving side),
  * so the ceiling is measured in the same run with Postfix's smtp-source sending messages of the same size
  * over the same number of connections. Needs ../shared/tools/postfix-bench (or POSTFIX_BENCH=path).
- * Prints a table; it is not a test and asserts nothing.
+ * Each run is followed by the peer (bench/peer-worker: BullMQ + Handlebars per message + nodemailer's pool,
+ * what a user would write) over the same list and sink, and Tidings' rate is printed as a multiple of it.
+ * Peak Redis memory is sampled while the send runs; the sink's own count is checked against the deliveries
+ * recorded as sent. Prints a table; it is not a test and asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -27,6 +33,7 @@ import { hashOf, issueContentSchema } from '../src/render/content';
 import { renderIssue } from '../src/render/render-issue';
 import { fillMarkers } from '../src/render/slots';
 import { cancelSend, startSend } from '../src/send/control';
+import { runPeer } from './peer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: string) => {
@@ -40,6 +47,7 @@ const poolSize = Number(arg('pool', '10'));
 // sample: the personalised, tracked sample issue; small: two articles (~20 KB); +dkim: signed with RSA-2048;
 // +8bit: MESSAGE_ENCODING=8bit (parts as UTF-8 instead of base64).
 const variants = arg('variants', 'sample,small,sample+dkim').split(',');
+const withPeer = !process.argv.includes('--no-peer');
 const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
 const sinkPort = 20000 + Math.floor(Math.random() * 20000);
 
@@ -108,7 +116,15 @@ function cpuSeconds(workerPids: number[], sinkPid: number): CpuParts {
   return parts;
 }
 
-async function createBenchIssue(services: Services, variant: string): Promise<{ id: number; messageBytes: number }> {
+interface BenchIssue {
+  id: number;
+  messageBytes: number;
+  html: string;
+  text: string;
+  subject: string;
+}
+
+async function createBenchIssue(services: Services, variant: string): Promise<BenchIssue> {
   const source = readFileSync(path.join(root, 'content/ml-utd-32.yaml'), 'utf8');
   const content = issueContentSchema.parse(YAML.parse(source));
   if (variant.startsWith('small')) {
@@ -131,10 +147,10 @@ async function createBenchIssue(services: Services, variant: string): Promise<{ 
     encoding: variant.includes('+8bit') ? '8bit' : 'base64',
   });
   const raw = template.render({ deliveryId: 123456, email: 'subscriber.123456@example.com', name: '王小明', unsubscribeUrl: services.links.unsubscribe(123456, 1, 123456), openPixelUrl: services.links.openPixel(123456) });
-  return { id: issue.id, messageBytes: raw.length };
+  return { id: issue.id, messageBytes: raw.length, html: issue.html, text: issue.text, subject: issue.subject };
 }
 
-async function seedList(services: Services, slug: string, count: number): Promise<void> {
+async function seedList(services: Services, slug: string, count: number): Promise<{ id: number; slug: string; name: string }> {
   const list = await createList(services.pool, { slug, name: `Bench ${count}` });
   await services.pool.query(
     `WITH created AS (
@@ -145,6 +161,7 @@ async function seedList(services: Services, slug: string, count: number): Promis
      SELECT $3, id, 'confirmed', now() FROM created`,
     [count, slug, list.id],
   );
+  return { id: list.id, slug, name: list.name };
 }
 
 async function ceiling(messageBytes: number, count: number, sessions: number): Promise<number> {
@@ -164,6 +181,13 @@ interface Row {
   ceilingPerSec: number;
   ratio: number;
   peakRssMb: number;
+  /** Redis used_memory above its level before the send, at its highest while the send ran. */
+  peakRedisMb: number;
+  /** The most deliver jobs waiting in Redis at once. */
+  peakQueuedJobs: number;
+  /** Messages the sink counted minus deliveries recorded as sent (0: nothing lost, nothing doubled). */
+  sinkMinusSent: number;
+  peerPerSec: number | null;
   /** CPU milliseconds per message sent, from the send's start to its last message. */
   cpuMsPerMessage: CpuParts;
 }
@@ -172,11 +196,17 @@ const WORKER_NODE_OPTIONS = '--max-old-space-size=128';
 const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const dkimEnv = { DKIM_DOMAIN: 'lifewithdata.example', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY: dkimKey };
 
-async function measure(services: Services, variant: string, issueId: number, size: number, workers: number, messageBytes: number): Promise<Row> {
+/** used_memory of the Redis server, in bytes. */
+async function redisUsedMemory(services: Services): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await services.redis.info('memory'))![1]);
+}
+
+async function measure(services: Services, variant: string, issue: BenchIssue, size: number, workers: number): Promise<Row> {
+  const { id: issueId, messageBytes } = issue;
   const slug = `bench-${variant.replace(/\+/g, '-')}-${size}-${workers}`;
   // Workers run as README.md recommends: a bounded V8 heap keeps their RSS flat at any list size.
   const workerEnv = { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, ...(variant.includes('+dkim') ? dkimEnv : {}), MESSAGE_ENCODING: variant.includes('+8bit') ? '8bit' : 'base64' };
-  await seedList(services, slug, size);
+  const list = await seedList(services, slug, size);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
@@ -185,11 +215,18 @@ async function measure(services: Services, variant: string, issueId: number, siz
   await sleep(2500); // workers up and connected
   const workerPids = children.map((c) => c.pid!);
   const cpuBefore = cpuSeconds(workerPids, sink.pid!);
+  const sinkBefore = sinkCount;
+  const redisBefore = await redisUsedMemory(services);
+  let peakRedis = 0;
+  let peakQueuedJobs = 0;
   const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
   let row: { fanned: Date | null; started: Date | null; finished: Date | null; status: string } | undefined;
   for (;;) {
     const { rows } = await services.pool.query('SELECT status, started_at AS started, fanned_out_at AS fanned, finished_at AS finished FROM sends WHERE id = $1', [send.id]);
     row = rows[0];
+    peakRedis = Math.max(peakRedis, (await redisUsedMemory(services)) - redisBefore);
+    const counts = await services.queues.deliver.getJobCounts('waiting', 'delayed', 'prioritized');
+    peakQueuedJobs = Math.max(peakQueuedJobs, Object.values(counts).reduce((a, b) => a + b, 0));
     if (row!.status === 'finished' || row!.status === 'failed' || row!.status === 'paused') break;
     await sleep(200);
   }
@@ -202,6 +239,15 @@ async function measure(services: Services, variant: string, issueId: number, siz
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
   const t = times.rows[0];
+  const sinkMinusSent = sinkCount - sinkBefore - t.sent;
+  const peer = withPeer
+    ? await runPeer({
+        pool: services.pool, redis: services.redis, redisUrl: env.REDIS_URL, smtpUrl: env.SMTP_URL, issue, list, from: env.MAIL_FROM,
+        publicUrl: env.PUBLIC_URL, secret: env.SECRET_KEY, workers, concurrency, poolSize, nodeOptions: WORKER_NODE_OPTIONS,
+        dkim: variant.includes('+dkim') ? { domainName: dkimEnv.DKIM_DOMAIN, keySelector: dkimEnv.DKIM_SELECTOR, privateKey: dkimEnv.DKIM_PRIVATE_KEY } : undefined,
+      })
+    : null;
+  if (peer && peer.sent !== size) console.error(`peer: ${peer.sent} sent, ${peer.failed} failed of ${size}`);
   const fanoutSeconds = (row!.fanned!.getTime() - row!.started!.getTime()) / 1000;
   const sendSeconds = (t.last.getTime() - row!.started!.getTime()) / 1000;
   const ceilingPerSec = await ceiling(messageBytes, Math.min(size, 20000), poolSize * workers);
@@ -210,6 +256,7 @@ async function measure(services: Services, variant: string, issueId: number, siz
     variant, size, workers, messageKb: Math.round(messageBytes / 102.4) / 10,
     fanoutPerSec: Math.round(size / fanoutSeconds), sendPerSec: Math.round(sendPerSec), ceilingPerSec: Math.round(ceilingPerSec),
     ratio: Math.round((sendPerSec / ceilingPerSec) * 100) / 100, peakRssMb: Math.round(rss),
+    peakRedisMb: Math.round(peakRedis / 1024 / 1024), peakQueuedJobs, sinkMinusSent, peerPerSec: peer?.perSec ?? null,
     cpuMsPerMessage: Object.fromEntries(
       (Object.keys(cpuAfter) as (keyof CpuParts)[]).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) * 1000 * 100) / t.sent) / 100]),
     ) as CpuParts,
@@ -255,7 +302,13 @@ async function redisBytesPerJob(services: Services): Promise<number> {
   return Math.round((after - before) / ids.length);
 }
 
-const sink = spawn(postfixBench, ['sink', String(sinkPort)], { stdio: 'ignore' });
+// smtp-sink -c prints `… mesg=N` after each message: its own count of what it received.
+const sink = spawn(postfixBench, ['sink', String(sinkPort)], { stdio: ['ignore', 'pipe', 'ignore'] });
+let sinkCount = 0;
+sink.stdout!.on('data', (data: Buffer) => {
+  const counts = data.toString('latin1').match(/mesg=(\d+)/g);
+  if (counts) sinkCount = Number(counts[counts.length - 1].slice(5));
+});
 try {
   await sleep(1500);
   await dropDatabase(env.DATABASE_URL);
@@ -271,7 +324,7 @@ try {
     const issue = await createBenchIssue(services, variant);
     for (const size of sizes) {
       for (const workers of workerCounts) {
-        const row = await measure(services, variant, issue.id, size, workers, issue.messageBytes);
+        const row = await measure(services, variant, issue, size, workers);
         rows.push(row);
         console.error(`done: ${JSON.stringify(row)}`);
       }
@@ -280,12 +333,15 @@ try {
   const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
   console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
   console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
-  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peak worker RSS MB | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
-  console.log('---|---|---|---|---|---|---|---|---|---');
+  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peer sent/s | × peer | peak worker RSS MB | peak Redis MB (jobs waiting) | sink − sent | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
+  console.log('---|---|---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) {
     const cpu = r.cpuMsPerMessage;
-    console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${r.peakRssMb} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
+    const peer = r.peerPerSec === null ? '– | –' : `${r.peerPerSec} | ${Math.round((r.sendPerSec / r.peerPerSec) * 100) / 100}`;
+    console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${peer} | ${r.peakRssMb} | ${r.peakRedisMb} (${r.peakQueuedJobs}) | ${r.sinkMinusSent} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
   }
+  const [load1, load5] = os.loadavg();
+  console.log(`\nLoad average at the end: ${load1.toFixed(2)} (1 min), ${load5.toFixed(2)} (5 min) on ${os.cpus().length} cores`);
   console.log(`\nFan-out alone (deliver queue paused, ${fanoutSize} subscribers): ${fanoutOnly} deliveries queued per second`);
   console.log(`Redis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
   await services.queues.deliver.obliterate({ force: true }).catch(() => {});
