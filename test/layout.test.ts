@@ -56,7 +56,9 @@ describe('layout', () => {
     const section = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));
     const listed = [...section.matchAll(/^\| `([^`]+)\/` \|/gm)].map((m) => m[1]).sort();
     const isDir = (p: string) => statSync(path.join(root, p)).isDirectory();
-    const top = readdirSync(root).filter((d) => !d.startsWith('.') && d !== 'node_modules' && d !== 'src' && isDir(d));
+    // Folders git ignores (dist/ made by `npm install`, outbox/, preview/) are no part of the layout.
+    const ignored = new Set(readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n').map((l) => l.trim().replace(/^\//, '').replace(/\/$/, '')));
+    const top = readdirSync(root).filter((d) => !d.startsWith('.') && !ignored.has(d) && d !== 'src' && isDir(d));
     const actual = [
       ...top,
       ...readdirSync(path.join(root, 'src')).map((d) => `src/${d}`).filter(isDir),
