@@ -51,6 +51,12 @@ describe('layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('builds the DKIM signer once per process, in the wiring', () => {
+    const builders = code.filter((f) => f !== 'src/mail/dkim.ts' && /dkimSignerFor\(/.test(readFileSync(path.join(root, f), 'utf8')));
+    // services.ts for every process with services; the file preview, which has none, makes its own.
+    expect(builders).toEqual(['src/app/services.ts', 'src/cli/commands/issue-tools.ts']);
+  });
+
   it('names in the README layout table exactly the folders there are', () => {
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));

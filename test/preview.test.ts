@@ -28,6 +28,7 @@ async function sampleMessage(): Promise<PreviewMessage> {
   const message = buildSingleMessage({
     config,
     links: new Links(config.publicUrl, new TokenCodec(TEST_SECRET)),
+    dkim: undefined,
     issue: { id: 1, slug: content.slug, subject: rendered.subject, html: rendered.html, text: rendered.text, defaultName: content.default_name },
     list: { id: 1, name: 'ML UTD 周刊', slug: 'weekly' },
     recipient: { email: 'reader@example.com', name: '张伟' },

@@ -3,7 +3,6 @@ import { getIssue } from '../src/db/issues';
 import { ensureIssueLinks } from '../src/db/issue-links';
 import { getListById, getListTracking } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
-import { dkimSignerFor, type DkimSigner } from '../src/mail/dkim';
 import type { MessageTemplate } from '../src/mail/message-template';
 import { buildSendTemplate } from '../src/send/send-template';
 import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
@@ -25,11 +24,7 @@ export interface SendMessage {
  */
 export class SendMessageCache {
   private readonly entries = new Map<number, Promise<SendMessage>>();
-  private readonly dkim: DkimSigner | undefined;
-
-  constructor(private readonly services: Services) {
-    this.dkim = dkimSignerFor(services.config);
-  }
+  constructor(private readonly services: Services) {}
 
   get(sendId: number): Promise<SendMessage> {
     let entry = this.entries.get(sendId);
@@ -43,7 +38,7 @@ export class SendMessageCache {
   }
 
   private async load(sendId: number): Promise<SendMessage> {
-    const { pool, config, links } = this.services;
+    const { pool, config, links, dkim } = this.services;
     const send = await getSend(pool, sendId);
     const [issue, list, tracking] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId), getListTracking(pool, send.listId)]);
     // Tracking on: every http(s) link goes through /c/<token>/<linkId>, numbered once per issue.
@@ -51,7 +46,7 @@ export class SendMessageCache {
     const html = tracking
       ? rewriteLinks(issue.html, await ensureIssueLinks(pool, issue.id, extractLinks(issue.html)))
       : removeOpenPixel(issue.html);
-    const { template } = buildSendTemplate({ config, links, dkim: this.dkim, sendId, issue, list, html });
+    const { template } = buildSendTemplate({ config, links, dkim, sendId, issue, list, html });
     const envelopeFrom = config.mailFrom.address;
     const bounceDomain = config.bounceDomain;
     return {

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { EventBuffer } from '../db/event-buffer';
 import { createPool, type Pool } from '../db/pool';
 import type { Logger } from '../log';
+import { dkimSignerFor, type DkimSigner } from '../mail/dkim';
 import { createQueues, type Queues } from '../queue/queues';
 import { createRedis, type RedisClient } from '../queue/redis';
 import { Links } from '../security/links';
@@ -20,6 +21,8 @@ export interface Services {
   redis: RedisClient;
   queues: Queues;
   links: Links;
+  /** Signs every outgoing message when DKIM is configured; built once, here. */
+  dkim: DkimSigner | undefined;
   /** Opens and clicks, written in batches; flushed by close(). */
   events: EventBuffer;
   /** The HTTP server's mailer (confirmation emails), connected on first use. */
@@ -32,6 +35,7 @@ export function createServices(config: Config, log: Logger): Services {
   const redis = createRedis(config);
   const queues = createQueues(redis, config.queuePrefix);
   const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
+  const dkim = dkimSignerFor(config);
   const events = new EventBuffer(pool, log);
   const readerMail = new LazyMailer(config, log);
   let closed = false;
@@ -42,6 +46,7 @@ export function createServices(config: Config, log: Logger): Services {
     redis,
     queues,
     links,
+    dkim,
     events,
     readerMail,
     async close() {

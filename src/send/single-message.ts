@@ -2,12 +2,14 @@ import type { Config } from '../config';
 import { escapeHtml, fillMarkers, singleLine } from '../render/slots';
 import type { Links } from '../security/links';
 import { removeOpenPixel } from '../security/tracked-links';
-import { dkimSignerFor } from '../mail/dkim';
+import type { DkimSigner } from '../mail/dkim';
 import { buildSendTemplate } from './send-template';
 
 export interface SingleMessageInput {
   config: Config;
   links: Links;
+  /** The process's signer (Services.dkim), or undefined when DKIM is not configured. */
+  dkim: DkimSigner | undefined;
   issue: { id: number; slug: string; subject: string; html: string; text: string; defaultName: string };
   /** The list named in the footer and List-Id; a test message needs no real one. */
   list: { id: number; name: string; slug: string };
@@ -32,8 +34,8 @@ export interface SingleMessage {
  * is the general unsubscribe page: a test recipient cannot unsubscribe by clicking around in a test.
  */
 export function buildSingleMessage(input: SingleMessageInput): SingleMessage {
-  const { config, links, issue, list } = input;
-  const { template, html, text } = buildSendTemplate({ config, links, dkim: dkimSignerFor(config), sendId: 0, issue, list, html: removeOpenPixel(issue.html) });
+  const { config, links, dkim, issue, list } = input;
+  const { template, html, text } = buildSendTemplate({ config, links, dkim, sendId: 0, issue, list, html: removeOpenPixel(issue.html) });
   const deliveryId = input.messageNumber ?? Date.now();
   const name = singleLine(input.recipient.name ?? '') || issue.defaultName;
   const recipient = { deliveryId, email: input.recipient.email, name, unsubscribeUrl: links.unsubscribeHelp(), openPixelUrl: '', clickBase: '' };

@@ -40,6 +40,7 @@ export async function testSend(
   const message = buildSingleMessage({
     config: services.config,
     links: services.links,
+    dkim: services.dkim,
     issue,
     list,
     recipient: { email: to, name: options.name ?? subscriber?.name },

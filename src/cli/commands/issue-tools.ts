@@ -12,6 +12,7 @@ import { renderIssue } from '../../render/render-issue';
 import { Links } from '../../security/links';
 import { TokenCodec } from '../../security/tokens';
 import { buildSingleMessage } from '../../send/single-message';
+import { dkimSignerFor } from '../../mail/dkim';
 import { testSend } from '../../send/test-send';
 import { commandContext, output, withServices } from '../context';
 
@@ -50,6 +51,8 @@ export async function previewCommand(
     message = buildSingleMessage({
       config,
       links,
+      // No services here (nothing is stored or sent): this process's one signer, made from the config.
+      dkim: dkimSignerFor(config),
       issue: { id: 0, slug: content.slug, subject: rendered.subject, html: rendered.html, text: rendered.text, defaultName: content.default_name },
       list: { id: 0, name: config.mailFrom.name || content.title, slug: 'preview' },
       recipient: { email: 'preview@example.com', name: opts.name },
@@ -57,10 +60,10 @@ export async function previewCommand(
     });
     message = { ...message, slug: content.slug };
   } else {
-    message = await withServices(ctx, async ({ pool, links }) => {
+    message = await withServices(ctx, async ({ pool, links, dkim }) => {
       const issue = await getIssue(pool, issueRef);
       const list = opts.list ? await getListBySlug(pool, opts.list) : { id: 0, name: config.mailFrom.name || issue.subject, slug: 'preview' };
-      const built = buildSingleMessage({ config, links, issue, list, recipient: { email: 'preview@example.com', name: opts.name }, messageNumber: 1 });
+      const built = buildSingleMessage({ config, links, dkim, issue, list, recipient: { email: 'preview@example.com', name: opts.name }, messageNumber: 1 });
       return { ...built, slug: issue.slug };
     });
   }

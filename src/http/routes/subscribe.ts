@@ -4,7 +4,6 @@ import type { Services } from '../../app/services';
 import { findListBySlug, type List } from '../../db/lists';
 import { claimConfirmationEmail, subscribeFromForm } from '../../db/subscribe-form';
 import { buildConfirmationEmail } from '../../mail/confirmation-email';
-import { dkimSignerFor } from '../../mail/dkim';
 import { checkEmailAddress } from '../../mail/email-address';
 import { escapeHtml, singleLine } from '../../render/slots';
 import { page, paragraph } from '../pages';
@@ -30,7 +29,7 @@ export function subscribeRoutes(services: Services): Router {
   const { config, log } = services;
   const perIp = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:subscribe-ip`, points: SUBSCRIBE_PER_IP_PER_MINUTE, duration: 60 });
   const perAddress = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:confirm-email`, points: 1, duration: 24 * 3600 });
-  const dkim = dkimSignerFor(config);
+  const { dkim } = services;
 
   router.get('/subscribe/:list', async (req, res) => {
     const list = await findListBySlug(services.pool, req.params.list);
