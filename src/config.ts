@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { clusterPrefix, parseClusterNodes, type RedisClusterTarget } from './queue/redis';
 import { parseDkimPrivateKey } from './security/dkim-keys';
+import { DEFAULT_RETRY_SCHEDULE, parseSteps, retrySchedule, type RetrySchedule } from './send/retry-schedule';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -53,7 +54,17 @@ const schema = z.object({
   DELIVERY_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   POLICY_FAILURE_LIMIT: z.coerce.number().int().min(1).default(50),
-  RETRY_BASE_SECONDS: z.coerce.number().min(0.01).max(3600).default(2),
+  // Temporary failures are retried after each step in turn (the last repeating) for RETRY_FOR_HOURS.
+  RETRY_SCHEDULE: z.string().default(DEFAULT_RETRY_SCHEDULE).superRefine((v, ctx) => {
+    try {
+      parseSteps(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  RETRY_FOR_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+  THROTTLES_PER_ATTEMPT: z.coerce.number().int().min(0).max(1000).default(5),
+  THROTTLE_PAUSE_SECONDS: z.coerce.number().min(0.01).max(3600).default(5),
   OUTBOX_DIR: z.string().default('outbox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Bounce and complaint webhooks (issue #6): each provider's route answers 404 until its secret is set.
@@ -106,8 +117,12 @@ export interface Config {
   readonly reconcileIntervalSeconds: number;
   /** 5.7.x rejections in a row that pause a send. */
   readonly policyFailureLimit: number;
-  /** The first retry waits about this long; each further one twice as long (with jitter). */
-  readonly retryBaseSeconds: number;
+  /** When temporary failures are tried again (RETRY_SCHEDULE for RETRY_FOR_HOURS), and how many attempts that allows. */
+  readonly retry: RetrySchedule;
+  /** Throttling replies a delivery may meet without spending an attempt; the next one spends one. */
+  readonly throttlesPerAttempt: number;
+  /** How long the whole queue holds back after a throttling reply. */
+  readonly throttlePauseSeconds: number;
   readonly outboxDir: string;
   readonly logLevel: string;
   /** Bounce and complaint webhooks; a provider without its secret is switched off. */
@@ -193,7 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryLockSeconds: v.DELIVERY_LOCK_SECONDS,
     reconcileIntervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
     policyFailureLimit: v.POLICY_FAILURE_LIMIT,
-    retryBaseSeconds: v.RETRY_BASE_SECONDS,
+    retry: retrySchedule(parseSteps(v.RETRY_SCHEDULE), v.RETRY_FOR_HOURS),
+    throttlesPerAttempt: v.THROTTLES_PER_ATTEMPT,
+    throttlePauseSeconds: v.THROTTLE_PAUSE_SECONDS,
     outboxDir: v.OUTBOX_DIR,
     logLevel: v.LOG_LEVEL,
     webhooks: Object.freeze({

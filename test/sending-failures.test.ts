@@ -18,6 +18,7 @@ describe('SMTP failures', () => {
     const refusedOnce = new Set<string>();
     stack = await startStack({
       workers: true,
+      env: { RETRY_SCHEDULE: '2s' },
       smtp: {
         reply: (m) => {
           const n = number(recipient(m));
@@ -47,7 +48,7 @@ describe('SMTP failures', () => {
     let deferrals = 0;
     stack = await startStack({
       workers: true,
-      env: { RETRY_BASE_SECONDS: '0.05' },
+      env: { RETRY_SCHEDULE: '50ms', RETRY_FOR_HOURS: String(0.2 / 3600) },
       smtp: {
         reply: (m) => {
           if (recipient(m) !== 'n3@example.com') return undefined;

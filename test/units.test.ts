@@ -194,13 +194,27 @@ describe('base64 template', () => {
 });
 
 describe('retry delays and policy streaks', () => {
-  it('backs off exponentially with jitter and a cap', async () => {
-    const { retryDelayMs } = await import('../src/queue/queues');
-    expect(retryDelayMs(1, 2000, () => 0.5)).toBe(2000);
-    expect(retryDelayMs(3, 2000, () => 0.5)).toBe(8000);
-    expect(retryDelayMs(3, 2000, () => 0)).toBe(4000);
-    expect(retryDelayMs(3, 2000, () => 0.999)).toBeLessThan(12000);
-    expect(retryDelayMs(40, 2000, () => 0.5)).toBe(600_000);
+  it('retries for hours by default: 1, 5, 15, 30 minutes, then hourly for 24 hours, with jitter', async () => {
+    const { DEFAULT_RETRY_SCHEDULE, parseSteps, retryDelayMs, retrySchedule } = await import('../src/send/retry-schedule');
+    const schedule = retrySchedule(parseSteps(DEFAULT_RETRY_SCHEDULE), 24);
+    const minute = 60_000;
+    const waits = Array.from({ length: schedule.maxAttempts - 1 }, (_, i) => retryDelayMs(schedule, i + 1, () => 0.5));
+    expect(waits.slice(0, 6)).toEqual([1, 5, 15, 30, 60, 60].map((m) => m * minute));
+    // 51 minutes, then 23 hourly retries fit in 24 hours: 28 attempts in all.
+    expect(schedule.maxAttempts).toBe(28);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(24 * 60 * minute);
+    expect(retryDelayMs(schedule, 2, () => 0)).toBe(4 * minute);
+    expect(retryDelayMs(schedule, 2, () => 1)).toBe(6 * minute);
+    expect(retryDelayMs(schedule, 100, () => 0.5)).toBe(60 * minute);
+    expect(retrySchedule(parseSteps('1s'), 0).maxAttempts).toBe(1);
+    expect(retrySchedule(parseSteps('50ms'), 0.2 / 3600).maxAttempts).toBe(5);
+    expect(() => parseSteps('1m,soon')).toThrow(/'soon' is not a duration/);
+  });
+
+  it('names RETRY_SCHEDULE when it cannot be read', async () => {
+    const { loadConfig } = await import('../src/config');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y', RETRY_SCHEDULE: '5 minutes' })).toThrow(/RETRY_SCHEDULE/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://x/y', RETRY_SCHEDULE: '10s,1m', RETRY_FOR_HOURS: '1' }).retry.maxAttempts).toBe(61);
   });
 
   it('counts 5.7.x refusals after the last success of each send in a batch', async () => {

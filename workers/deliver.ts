@@ -7,7 +7,8 @@ import { applyBounceReports } from '../src/bounces/apply';
 import type { BounceReport } from '../src/bounces/report';
 import { refusalReport } from '../src/bounces/smtp-refusals';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
-import { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliverJobData } from '../src/queue/queues';
+import type { DeliverJobData } from '../src/queue/queues';
+import { retryDelayMs } from '../src/send/retry-schedule';
 import { singleLine } from '../src/render/slots';
 import { recordFailed, recordSent, recordSmtpLatency } from '../src/metrics';
 import { Batcher } from '../src/util/batcher';
@@ -21,8 +22,6 @@ import { SendMessageCache } from './send-message-cache';
 const BATCHING = { maxSize: 200, maxWaitMs: 20 };
 /** A send's "is it finished?" query runs at most this often per process (and once more after the last result). */
 const FINISH_CHECK_MS = 250;
-/** How long the whole queue holds back after a throttling reply. */
-const THROTTLE_PAUSE_MS = 5_000;
 
 /** `refusal`: a permanent refusal, applied as a bounce report once the outcome is recorded. */
 type Outcome = DeliveryResult & { sendId: number; refusal?: BounceReport };
@@ -90,19 +89,22 @@ export class DeliverProcessor {
     }
 
     const context = { attempt: delivery.attempts, response: failure.response, route: failure.route, kind: failure.kind };
-    if (failure.kind === 'throttled') {
+    const { retry, throttlesPerAttempt, throttlePauseSeconds } = this.services.config;
+    // A throttle holds the route back without spending the delivery's attempt, a bounded number of times: past
+    // that it counts as a temporary failure, so a route that never stops throttling still ends the send.
+    if (failure.kind === 'throttled' && delivery.throttles < throttlesPerAttempt) {
       // The server asks us to slow down: hold the whole queue back and put this delivery back as it was,
       // without spending one of its attempts.
       await this.results.add({ ...base, status: 'queued', smtpResponse: failure.response, failureKind: null, route: failure.route });
       recordFailed(failure.route, 'throttled');
-      log().warn({ event: 'delivery.throttled', ...context }, 'SMTP server asks to slow down');
+      log().warn({ event: 'delivery.throttled', ...context, throttles: delivery.throttles + 1 }, 'SMTP server asks to slow down');
       if (this.worker) {
-        await this.worker.rateLimit(THROTTLE_PAUSE_MS);
+        await this.worker.rateLimit(throttlePauseSeconds * 1000);
         throw Worker.RateLimitError();
       }
-      return this.retryLater(job, token, THROTTLE_PAUSE_MS);
+      return this.retryLater(job, token, throttlePauseSeconds * 1000);
     }
-    if (failure.permanent || delivery.attempts >= MAX_DELIVERY_ATTEMPTS) {
+    if (failure.permanent || delivery.attempts >= retry.maxAttempts) {
       const failureKind = failure.kind === 'recipient' ? 'recipient' : failure.kind === 'sender' ? 'sender' : 'exhausted';
       const refusal = refusalReport({ id: delivery.id, email: delivery.email, messageId }, failure);
       await this.results.add({ ...base, status: 'failed', smtpResponse: failure.response, failureKind, route: failure.route, refusal });
@@ -110,10 +112,11 @@ export class DeliverProcessor {
       log().warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
       return 'failed';
     }
-    await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route });
+    const delay = retryDelayMs(retry, delivery.attempts);
+    const nextAttemptAt = new Date(Date.now() + delay);
+    await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route, nextAttemptAt });
     recordFailed(failure.route, 'temporary');
-    const delay = retryDelayMs(delivery.attempts, this.services.config.retryBaseSeconds * 1000);
-    log().info({ event: 'delivery.retrying', ...context, delayMs: delay }, 'delivery will be retried');
+    log().info({ event: 'delivery.retrying', ...context, delayMs: delay, nextAttemptAt }, 'delivery will be retried');
     return this.retryLater(job, token, delay);
   };
 

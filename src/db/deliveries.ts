@@ -68,6 +68,8 @@ export interface ClaimedDelivery {
   /** 'sending' when this worker may send it now; 'suppressed' when the subscriber left or is blocked. */
   status: 'sending' | 'suppressed';
   attempts: number;
+  /** Throttling replies met since the last attempt that counted. */
+  throttles: number;
   email: string;
   name: string;
 }
@@ -101,7 +103,7 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
          updated_at = now()
      FROM candidate c, subscribers s
      WHERE d.id = c.id AND s.id = d.subscriber_id
-     RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, s.email, s.name`,
+     RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, d.throttles, s.email, s.name`,
     values: [ids, lockSeconds, RUNNING_SEND_STATES, WAITING_DELIVERY_STATES],
   });
   return rows;
@@ -115,6 +117,8 @@ export interface DeliveryResult {
   messageId: string | null;
   failureKind: FailureKind | null;
   route: string | null;
+  /** `retrying`: when the next attempt is due. */
+  nextAttemptAt?: Date | null;
 }
 
 /** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
@@ -128,12 +132,15 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
          failure_kind = r.failure_kind,
          -- A delivery put back because the server asked us to slow down did not use up an attempt.
          attempts = CASE WHEN r.status = 'queued' THEN greatest(d.attempts - 1, 0) ELSE d.attempts END,
+         -- Throttles are counted until an attempt is spent (bounded by THROTTLES_PER_ATTEMPT in the worker).
+         throttles = CASE WHEN r.status = 'queued' THEN d.throttles + 1 ELSE 0 END,
+         next_attempt_at = r.next_attempt_at,
          smtp_route = coalesce(r.route, d.smtp_route),
          sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE d.sent_at END,
          locked_until = NULL,
          updated_at = now()
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-          AS r (id, status, smtp_response, message_id, failure_kind, route)
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+          AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at)
      WHERE d.id = r.id AND d.status = 'sending'`,
     values: [
       results.map((r) => r.id),
@@ -142,6 +149,7 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
       results.map((r) => r.messageId),
       results.map((r) => r.failureKind),
       results.map((r) => r.route),
+      results.map((r) => r.nextAttemptAt ?? null),
     ],
   });
 }
@@ -170,6 +178,16 @@ export async function findDeliveryContext(pool: Pool, deliveryId: number): Promi
 export async function firstSentDelivery(pool: Pool, sendId: number): Promise<{ id: number; subscriberId: number } | undefined> {
   const { rows } = await pool.query<{ id: number; subscriberId: number }>(
     `SELECT id, subscriber_id AS "subscriberId" FROM deliveries WHERE send_id = $1 AND status = 'sent' ORDER BY id LIMIT 1`,
+    [sendId],
+  );
+  return rows[0];
+}
+
+/** How many of a send's deliveries wait to be retried, and when the first of them is due. */
+export async function retryingSummary(pool: Pool, sendId: number): Promise<{ retrying: number; nextAttemptAt: Date | null }> {
+  const { rows } = await pool.query<{ retrying: number; nextAttemptAt: Date | null }>(
+    `SELECT count(*)::int AS retrying, min(next_attempt_at) AS "nextAttemptAt"
+     FROM deliveries WHERE send_id = $1 AND status = 'retrying'`,
     [sendId],
   );
   return rows[0];

@@ -73,17 +73,20 @@ export async function markFailedForRetry(pool: Pool, sendId: number): Promise<nu
   return count;
 }
 
-/** Deliveries a worker may take now: waiting, waiting to retry, or claimed by a worker whose lock expired. */
-export async function claimableDeliveryIds(pool: Pool, sendId: number, afterId: number, limit: number): Promise<number[]> {
-  const { rows } = await pool.query<{ id: number }>(
-    `SELECT id FROM deliveries
+/**
+ * Deliveries a worker may take: waiting, waiting to retry (with the time their retry is due), or claimed by a
+ * worker whose lock expired.
+ */
+export async function claimableDeliveries(pool: Pool, sendId: number, afterId: number, limit: number): Promise<Array<{ id: number; due: Date | null }>> {
+  const { rows } = await pool.query<{ id: number; due: Date | null }>(
+    `SELECT id, CASE WHEN status = 'retrying' THEN next_attempt_at END AS due FROM deliveries
      WHERE send_id = $1 AND id > $2
        AND (status = ANY($4::text[]) OR (status = 'sending' AND locked_until < now()))
      ORDER BY id
      LIMIT $3`,
     [sendId, afterId, limit, WAITING_DELIVERY_STATES],
   );
-  return rows.map((r) => r.id);
+  return rows;
 }
 
 export async function countClaimable(pool: Pool): Promise<number> {

@@ -19,19 +19,10 @@ export const fanoutJobId = (sendId: number) => `s${sendId}`;
 
 /**
  * A deliver job carries nothing but its id and data: attempts are counted on the delivery row and the
- * retry delay is chosen by the worker (see retryDelayMs), and the workers remove finished jobs. Every byte
+ * retry delay is chosen by the worker (src/send/retry-schedule.ts), and the workers remove finished jobs. Every byte
  * here is multiplied by the size of the list while it waits in Redis.
  */
 export const DELIVER_JOB_OPTIONS: JobsOptions = {};
-
-/** Attempts per delivery before a temporary failure becomes final (counted in deliveries.attempts). */
-export const MAX_DELIVERY_ATTEMPTS = 5;
-
-/** Exponential backoff with ±50% jitter: base, 2×, 4×, 8× … (RETRY_BASE_SECONDS, default 2 s), capped at 10 minutes. */
-export function retryDelayMs(attempt: number, baseMs = 2_000, random = Math.random): number {
-  const base = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 600_000);
-  return Math.round(base * (0.5 + random()));
-}
 
 export const FANOUT_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
@@ -77,14 +68,15 @@ export async function enqueueFanout(queues: Queues, sendId: number, at: Date | n
   return true;
 }
 
-export async function enqueueDeliveries(queues: Queues, deliveryIds: number[]): Promise<void> {
+/** `due`: when a delivery waiting to be retried is due (its job waits until then); absent or past: now. */
+export async function enqueueDeliveries(queues: Queues, deliveryIds: number[], due?: ReadonlyMap<number, Date>): Promise<void> {
   if (deliveryIds.length === 0) return;
+  const now = Date.now();
   await queues.deliver.addBulk(
-    deliveryIds.map((deliveryId) => ({
-      name: 'd',
-      data: { deliveryId },
-      opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId) },
-    })),
+    deliveryIds.map((deliveryId) => {
+      const delay = Math.max(0, (due?.get(deliveryId)?.getTime() ?? 0) - now);
+      return { name: 'd', data: { deliveryId }, opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId), ...(delay ? { delay } : {}) } };
+    }),
   );
 }
 

@@ -1,23 +1,25 @@
 import type { Services } from '../app/services';
-import { activeSends, claimableDeliveryIds, countClaimable } from '../db/send-control';
+import { activeSends, claimableDeliveries, countClaimable } from '../db/send-control';
 import { finishSendsIfDone } from '../db/sends';
 import { enqueueDeliveries, enqueueFanout } from '../queue/queues';
 
 const PAGE = 5_000;
 
 /**
- * Queues every delivery of a send that a worker may take now, from PostgreSQL. Jobs that still exist in
+ * Queues every delivery of a send that a worker may take, from PostgreSQL (retries delayed until due). Jobs that still exist in
  * Redis are not duplicated (job ids come from the deliveries), so this is safe to run at any time.
  */
 export async function requeueSend(services: Services, sendId: number): Promise<number> {
   let after = 0;
   let queued = 0;
   for (;;) {
-    const ids = await claimableDeliveryIds(services.pool, sendId, after, PAGE);
-    if (ids.length === 0) break;
-    await enqueueDeliveries(services.queues, ids);
-    queued += ids.length;
-    after = ids[ids.length - 1];
+    const page = await claimableDeliveries(services.pool, sendId, after, PAGE);
+    if (page.length === 0) break;
+    // A delivery waiting for its retry gets a job delayed until it is due, as the worker had made it.
+    const due = new Map(page.flatMap((d) => (d.due ? [[d.id, d.due] as const] : [])));
+    await enqueueDeliveries(services.queues, page.map((d) => d.id), due);
+    queued += page.length;
+    after = page[page.length - 1].id;
   }
   return queued;
 }
