@@ -270,7 +270,8 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
 async function fanoutAlone(services: Services, issueId: number, size: number): Promise<number> {
   const slug = `bench-fanout-${size}`;
   await seedList(services, slug, size);
-  const worker = spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // FANOUT_AHEAD=0: with the deliver queue paused, a bounded fan-out would wait for senders that never come.
+  const worker = spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, FANOUT_AHEAD: '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
   let sendId: number | undefined;
   try {
     await sleep(2500);

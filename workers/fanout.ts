@@ -3,17 +3,19 @@ import type { Services } from '../src/app/services';
 import { countRecipients, createDeliveryPage } from '../src/db/deliveries';
 import { inTransaction } from '../src/db/pool';
 import { finishSendsIfDone, getSend, getSendStatus, markFannedOut, setFanoutCursor, setSendTotal, transitionSend } from '../src/db/sends';
-import { enqueueDeliveries, type FanoutJobData } from '../src/queue/queues';
+import { deliverBacklog, enqueueDeliveries, type FanoutJobData } from '../src/queue/queues';
+import { fanoutPageSize, waitForRoom, type FanoutRoom } from '../src/send/fanout-backpressure';
 
 export const FANOUT_PAGE_SIZE = 5_000;
 
 /**
  * The fan-out job of a send: walks the list's recipients in keyset pages, creates their deliveries and
  * queues one deliver job each. The cursor is saved after each page is queued, so a fan-out that dies, or is
- * paused, continues from its last page; a page done twice creates and queues nothing twice.
+ * paused, continues from its last page; a page done twice creates and queues nothing twice. It stays at
+ * most FANOUT_AHEAD jobs ahead of the senders (see fanout-backpressure.ts).
  */
 export function createFanoutProcessor(services: Services) {
-  return async function fanout(job: Job<FanoutJobData>, token?: string): Promise<{ queued: number }> {
+  return async function fanout(job: Job<FanoutJobData>, token?: string, signal?: AbortSignal): Promise<{ queued: number }> {
     const { pool, queues } = services;
     const log = services.log.child({ sendId: job.data.sendId });
     let send = await getSend(pool, job.data.sendId);
@@ -38,6 +40,13 @@ export function createFanoutProcessor(services: Services) {
     let cursor = send.fanoutCursor;
     let queued = 0;
     let inFlight: { done: Promise<void>; cursor: number; count: number } | undefined;
+    const ahead = services.config.fanoutAhead;
+    const pageSize = fanoutPageSize(ahead, FANOUT_PAGE_SIZE);
+    const room: FanoutRoom = {
+      backlog: () => deliverBacklog(queues),
+      stillFanningOut: async () => (await getSendStatus(pool, send.id)) === 'fanning_out',
+      signal,
+    };
     const settle = async () => {
       if (!inFlight) return;
       await inFlight.done;
@@ -46,7 +55,12 @@ export function createFanoutProcessor(services: Services) {
       inFlight = undefined;
     };
     for (;;) {
-      const page = await inTransaction(pool, (client) => createDeliveryPage(client, send.id, send.listId, cursor, FANOUT_PAGE_SIZE));
+      if ((await waitForRoom(room, ahead, inFlight?.count ?? 0, pageSize)) === 'stopped') {
+        await settle();
+        log.info({ event: 'fanout.stopped', cursor }, 'fan-out stopped while waiting for the senders');
+        return { queued };
+      }
+      const page = await inTransaction(pool, (client) => createDeliveryPage(client, send.id, send.listId, cursor, pageSize));
       await settle();
       if (page.lastSubscriberId === null) break;
       // Paused or cancelled meanwhile: stop here; resume continues from the cursor.

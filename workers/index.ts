@@ -96,6 +96,8 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        // A fan-out waiting for the senders (FANOUT_AHEAD) stops now: its cursor is saved, the reconciler re-adds it.
+        fanout.cancelAllJobs('worker stopping');
         await Promise.all([fanout.close(), deliver.close()]);
         await deliverProcessor.flushFinishChecks();
         await mailer.close();

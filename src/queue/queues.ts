@@ -82,3 +82,12 @@ export async function enqueueDeliveries(queues: Queues, deliveryIds: number[], d
 
 /** Kept here too for callers that build a connection next to the queues. */
 export { createRedis } from './redis';
+
+/**
+ * Deliver jobs ready for a sender and not yet taken: waiting (also while the queue is paused) or
+ * prioritized. Delayed retries are not ahead of anyone.
+ */
+export async function deliverBacklog(queues: Queues): Promise<number> {
+  const counts = await queues.deliver.getJobCounts('waiting', 'prioritized');
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+}
