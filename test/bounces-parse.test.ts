@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyBounce, enhancedStatus, softStreakSuppresses } from '../src/bounces/classify';
-import { parseReportMessage } from '../src/bounces/dsn';
+import { parseReportMessage } from '../src/bounces/report-message';
 import { deliveryIdFromMessageId } from '../src/bounces/report';
 import { mailgunReports } from '../src/bounces/providers/mailgun';
 import { postmarkReports } from '../src/bounces/providers/postmark';

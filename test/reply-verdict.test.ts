@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReportMessage } from '../src/bounces/dsn';
+import { parseReportMessage } from '../src/bounces/report-message';
 import { sesReports } from '../src/bounces/providers/ses';
 import { classifySmtpError } from '../src/mail/mailer';
 import { failedDsn } from './report-messages';

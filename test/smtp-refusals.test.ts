@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { applyBounceReports } from '../src/bounces/apply';
-import { parseReportMessage } from '../src/bounces/dsn';
+import { parseReportMessage } from '../src/bounces/report-message';
 import { waitForSend } from '../src/cli/progress';
 import { findSuppression } from '../src/db/suppressions';
 import { startSend } from '../src/send/control';

@@ -8,6 +8,7 @@ import {
   findSubscriberIdByEmail,
   recordSoftBounce,
   resetSoftBounces,
+  unsubscribeFromLists,
   type BouncedDelivery,
 } from '../db/bounces';
 import { recordEvents } from '../db/events';
@@ -35,7 +36,7 @@ export async function applyBounceReports(deps: { pool: Pool; log: Logger }, repo
   const results: AppliedReport[] = [];
   for (const report of reports) {
     const result = await inTransaction(deps.pool, (client) => applyOne(client, deps.log, report));
-    if (result.applied && report.kind !== 'ignore') recordEventIngested(report.kind === 'complaint' ? 'complaint' : 'bounce', report.source);
+    if (result.applied && report.kind !== 'ignore') recordEventIngested(eventType(report.kind), report.source);
     if (result.suppressed) recordSuppression(report.kind === 'complaint' ? 'complaint' : `${report.kind}_bounce`);
     results.push(result);
   }
@@ -62,7 +63,7 @@ async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Prom
     ...report.details,
   };
   await recordEvents(db, [{
-    type: report.kind === 'complaint' ? 'complaint' : 'bounce',
+    type: eventType(report.kind),
     deliveryId: delivery?.deliveryId ?? null,
     subscriberId,
     listId: delivery?.listId ?? null,
@@ -85,6 +86,13 @@ async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Prom
     case 'complaint':
       await suppressFor('complaint', { deliveryId: delivery?.deliveryId, ...report.details });
       break;
+    case 'unsubscribe': {
+      // An ARF opt-out: the reader leaves the list the email came from (every list when it cannot be told).
+      if (subscriberId === null) break;
+      const lists = await unsubscribeFromLists(db, subscriberId, delivery?.listId ?? null);
+      log.info({ event: 'subscription.unsubscribed', lists, ...ids }, 'opt-out report: unsubscribed');
+      break;
+    }
     case 'soft': {
       if (subscriberId === null) break;
       const streak = await recordSoftBounce(db, subscriberId, delivery?.deliveryId ?? null, at);
@@ -109,6 +117,10 @@ async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Prom
       break;
   }
   return result;
+}
+
+function eventType(kind: BounceReport['kind']): 'complaint' | 'unsubscribe' | 'bounce' {
+  return kind === 'complaint' || kind === 'unsubscribe' ? kind : 'bounce';
 }
 
 async function matchDelivery(db: PoolClient, report: BounceReport): Promise<BouncedDelivery | undefined> {

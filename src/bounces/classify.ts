@@ -8,12 +8,13 @@ import { classifyReply, enhancedStatus, type ReplyVerdict } from '../mail/reply-
  * - soft      mailbox full, too large, disabled, expired and other trouble: suppress after 5 consecutive sends
  *             spanning at least 14 days; a successful delivery resets the count.
  * - complaint the reader marked the email as spam: suppress on every list at once.
+ * - unsubscribe an ARF opt-out: the reader leaves the list (no complaint, no suppression).
  * - policy    5.7.x (policy, authentication, reputation): the sender's problem. Nobody is suppressed; the
  *             operator is told.
  * - ignore    not a bounce at all: `Action: delayed`, `delivered`, auto-replies.
  */
 
-export type BounceKind = 'hard' | 'soft' | 'complaint' | 'policy' | 'ignore';
+export type BounceKind = 'hard' | 'soft' | 'complaint' | 'unsubscribe' | 'policy' | 'ignore';
 
 export interface BounceSignal {
   /** What the provider or the report itself says, when it says anything. */
@@ -34,7 +35,7 @@ export { enhancedStatus };
  * what its subject and text say. The provider's own word counts only where the table has nothing specific.
  */
 export function classifyBounce(signal: BounceSignal): BounceKind {
-  if (signal.providerKind === 'complaint' || signal.providerKind === 'ignore') return signal.providerKind;
+  if (signal.providerKind === 'complaint' || signal.providerKind === 'ignore' || signal.providerKind === 'unsubscribe') return signal.providerKind;
   const status = enhancedStatus(signal.status) ?? enhancedStatus(signal.diagnostic);
   if (status?.startsWith('2.')) return 'ignore';
   if (!status && !signal.diagnostic) return signal.providerKind ?? 'soft';
@@ -44,7 +45,7 @@ export function classifyBounce(signal: BounceSignal): BounceKind {
 }
 
 /** A final verdict as a bounce kind (a final verdict is never throttled or temporary). */
-export function bounceKindOf(verdict: ReplyVerdict): Exclude<BounceKind, 'complaint' | 'ignore'> {
+export function bounceKindOf(verdict: ReplyVerdict): 'hard' | 'soft' | 'policy' {
   return verdict === 'hard' || verdict === 'policy' ? verdict : 'soft';
 }
 

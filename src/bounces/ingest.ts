@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Logger } from '../log';
 import type { Pool } from '../db/pool';
 import { applyBounceReports, type AppliedReport } from './apply';
-import { parseReportMessage } from './dsn';
+import { parseReportMessage, type ReportMessageType } from './report-message';
 
 export interface IngestedFile {
   file: string;
-  type: 'dsn' | 'arf' | 'auto_reply' | 'unknown' | 'error';
+  type: ReportMessageType | 'error';
   results: AppliedReport[];
   note?: string;
 }
@@ -32,7 +32,7 @@ export async function ingestReportFiles(deps: { pool: Pool; log: Logger }, targe
     try {
       const parsed = await parseReportMessage(await readFile(file));
       const results = await applyBounceReports(deps, parsed.reports);
-      out.push({ file, type: parsed.type, results, note: parsed.note });
+      out.push({ file, type: parsed.type, results, note: parsed.firstLines ? `${parsed.note}; it begins: ${parsed.firstLines.join(' | ')}` : parsed.note });
       deps.log.info({ event: 'bounce.ingested', file, type: parsed.type, reports: results.length }, 'report message ingested');
     } catch (err) {
       deps.log.warn({ event: 'bounce.ingest_failed', file, err }, 'could not ingest a report message');

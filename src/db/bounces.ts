@@ -142,3 +142,14 @@ export async function listSenderAlerts(pool: Pool, limit: number): Promise<Sende
   );
   return rows;
 }
+
+/** An opt-out report: unsubscribes the subscriber from one list, or from every list when `listId` is null. */
+export async function unsubscribeFromLists(db: Pool | PoolClient, subscriberId: number, listId: number | null): Promise<number[]> {
+  const { rows } = await db.query<{ listId: number }>(
+    `UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now()
+     WHERE subscriber_id = $1 AND ($2::bigint IS NULL OR list_id = $2) AND status <> 'unsubscribed'
+     RETURNING list_id AS "listId"`,
+    [subscriberId, listId],
+  );
+  return rows.map((r) => r.listId);
+}
