@@ -141,7 +141,7 @@ describe('imports at scale', () => {
     const { pool } = stack.services;
     await createList(pool, { slug: 'cli', name: 'CLI' });
     const file = path.join(dir, 'people.csv');
-    writeFileSync(file, 'email,name,city\nada@example.com,"Lovelace, Ada",London\nbad-address,X,Y\n王@example.com,王,北京\n');
+    writeFileSync(file, 'email,name,city\nada@example.com,"Lovelace, Ada",London\nbad-address,X,Y\nwang@@example.com,王,北京\n');
     const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env };
     const imported = await run(process.execPath, [BIN, 'import', 'cli', file, '--json'], { env });
     const result = JSON.parse(imported.stdout.trim().split('\n').at(-1)!);
