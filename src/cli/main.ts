@@ -86,9 +86,12 @@ list
   .action(listArchiveCommand);
 
 program
-  .command('import <list> <file.csv>')
-  .description('import subscribers from a CSV (columns: email, name, any others become attributes)')
-  .addOption(new Option('--status <status>', 'subscription status to give new subscribers').choices(['confirmed', 'unconfirmed']).default('confirmed'))
+  .command('import <list> <file>')
+  .description('import subscribers from a CSV or another service\'s export (Mailchimp, Substack, listmonk, Ghost, Kit, Buttondown, beehiiv), keeping who left, bounced or complained')
+  .addOption(new Option('--from <service>', 'the export\'s shape (default: recognised from the header)').choices(['mailchimp', 'substack', 'listmonk', 'ghost', 'kit', 'buttondown', 'beehiiv', 'csv']))
+  .addOption(new Option('--status <status>', 'subscription status of rows the file gives none').choices(['confirmed', 'unconfirmed']).default('confirmed'))
+  .option('--encoding <encoding>', 'the file\'s text encoding (default: detected; utf-8, gb18030, shift_jis, windows-1252, utf-16le)')
+  .option('--dry-run', 'read and check the whole file and print what would happen (counts by status, first rejections), writing nothing')
   .option('--resume <import-id>', 'continue an interrupted import of the same file after its last committed line')
   .addOption(json())
   .action(importCommand);

@@ -1,38 +1,90 @@
 import type { PoolClient } from './pool';
-import type { SubscriptionStatus } from './states';
-import type { SubscriberInput } from './subscribers';
+import type { SuppressionReason } from './suppressions';
+
+/** One accepted row of an import, as the batch write takes it (the status rules already applied: src/imports/statuses.ts). */
+export interface ImportRow {
+  email: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  /** The list subscription to write, or null for a deletion request (only the suppression is kept). */
+  subscription: 'confirmed' | 'unconfirmed' | 'unsubscribed' | null;
+  /** A subscriber who may not be mailed (disabled at the source, or suppressed). */
+  blocked: boolean;
+  suppression: SuppressionReason | null;
+  /** Kept with the suppression: where it came from (service, its status word, file line). */
+  details: Record<string, unknown> | null;
+  subscribedAt: string | null;
+  confirmedAt: string | null;
+  unsubscribedAt: string | null;
+}
+
+export interface ImportBatchResult {
+  /** Subscribers inserted or updated. */
+  upserted: number;
+  /** Subscriptions newly created on the list. */
+  newSubscriptions: number;
+  /** Rows per status they ended with on the list (an existing subscription keeps its status unless the row left). */
+  statuses: Record<string, number>;
+}
 
 /**
- * The import's batch write: the same upsert as `upsertSubscribers` (the existing spelling kept, a non-empty
- * name taken, attributes merged, an existing subscription left as it is), sent as one JSON document and done in
- * one statement, which costs the importing process far less than encoding three text arrays a row at a time.
+ * The import's batch write, one statement sent as one JSON document:
+ * - subscribers upserted (the existing spelling kept, a non-empty name taken, attributes merged; blocked when the
+ *   row is disabled or suppressed, never unblocked);
+ * - subscriptions: a new one takes the row's status and times; an existing one keeps its status, except that
+ *   a row that left (unsubscribed) unsubscribes it: an import never subscribes again someone who left;
+ * - suppressions added for bounced, complained, blocklisted and deleted rows (the first verdict stays);
+ * - per row, the status it ended with, counted.
  */
-export async function importSubscriberBatch(
-  client: PoolClient,
-  listId: number,
-  batch: SubscriberInput[],
-  status: SubscriptionStatus,
-): Promise<{ upserted: number; newSubscriptions: number }> {
-  if (batch.length === 0) return { upserted: 0, newSubscriptions: 0 };
-  const { rows } = await client.query<{ upserted: number; subscribed: number }>(
+export async function importSubscriberBatch(client: PoolClient, listId: number, batch: ImportRow[]): Promise<ImportBatchResult> {
+  if (batch.length === 0) return { upserted: 0, newSubscriptions: 0, statuses: {} };
+  const { rows } = await client.query<{ upserted: number; subscribed: number; statuses: Record<string, number> | null }>(
     `WITH input AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (email text, name text, attributes jsonb)
+       SELECT DISTINCT ON (lower(email)) *
+       FROM jsonb_to_recordset($1::jsonb) AS r (email text, name text, attributes jsonb, subscription text, blocked boolean,
+         suppression text, details jsonb, "subscribedAt" timestamptz, "confirmedAt" timestamptz, "unsubscribedAt" timestamptz)
+     ), kept AS (
+       SELECT * FROM input WHERE subscription IS NOT NULL
      ), upserted AS (
-       INSERT INTO subscribers (email, name, attributes)
-       SELECT email, name, attributes FROM input
+       INSERT INTO subscribers (email, name, attributes, status)
+       SELECT email, name, attributes, CASE WHEN blocked THEN 'blocked' ELSE 'active' END FROM kept
        ON CONFLICT ((lower(email))) DO UPDATE
          SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE subscribers.name END,
              attributes = subscribers.attributes || EXCLUDED.attributes,
+             status = CASE WHEN EXCLUDED.status = 'blocked' THEN 'blocked' ELSE subscribers.status END,
              updated_at = now()
-       RETURNING id
+       RETURNING id, lower(email) AS key, status
      ), subscribed AS (
-       INSERT INTO subscriptions (list_id, subscriber_id, status, confirmed_at)
-       SELECT $2, id, $3, CASE WHEN $3 = 'confirmed' THEN now() END FROM upserted
-       ON CONFLICT (list_id, subscriber_id) DO NOTHING
+       INSERT INTO subscriptions (list_id, subscriber_id, status, created_at, confirmed_at, unsubscribed_at)
+       SELECT $2, u.id, k.subscription, coalesce(k."subscribedAt", now()),
+         CASE WHEN k.subscription = 'confirmed' THEN coalesce(k."confirmedAt", now()) ELSE k."confirmedAt" END,
+         CASE WHEN k.subscription = 'unsubscribed' THEN coalesce(k."unsubscribedAt", now()) END
+       FROM upserted u JOIN kept k ON lower(k.email) = u.key
+       ON CONFLICT (list_id, subscriber_id) DO UPDATE
+         SET status = 'unsubscribed', unsubscribed_at = EXCLUDED.unsubscribed_at
+         WHERE EXCLUDED.status = 'unsubscribed' AND subscriptions.status <> 'unsubscribed'
+       RETURNING subscriber_id, (xmax = 0) AS inserted
+     ), suppressed AS (
+       INSERT INTO suppressions (email, reason, source, details)
+       SELECT email, suppression, 'import', coalesce(details, '{}'::jsonb) FROM input WHERE suppression IS NOT NULL
+       ON CONFLICT ((lower(email))) DO NOTHING
        RETURNING 1
+     ), outcome AS (
+       -- The subscriptions table as it was before this statement: an existing subscription's status, unless this row unsubscribed it.
+       SELECT CASE
+           WHEN i.suppression IS NOT NULL OR EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(i.email)) THEN 'suppressed'
+           WHEN i.blocked OR u.status = 'blocked' THEN 'disabled'
+           WHEN old.status IS NULL OR i.subscription = 'unsubscribed' THEN i.subscription
+           ELSE old.status
+         END AS status
+       FROM input i
+       LEFT JOIN upserted u ON u.key = lower(i.email)
+       LEFT JOIN subscriptions old ON old.list_id = $2 AND old.subscriber_id = u.id
      )
-     SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM subscribed)::int AS subscribed`,
-    [JSON.stringify(batch), listId, status],
+     SELECT (SELECT count(*) FROM upserted)::int AS upserted,
+            (SELECT count(*) FROM subscribed WHERE inserted)::int AS subscribed,
+            (SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM outcome GROUP BY status) s) AS statuses`,
+    [JSON.stringify(batch), listId],
   );
-  return { upserted: rows[0].upserted, newSubscriptions: rows[0].subscribed };
+  return { upserted: rows[0].upserted, newSubscriptions: rows[0].subscribed, statuses: rows[0].statuses ?? {} };
 }

@@ -3,16 +3,38 @@ import { createImportJob, finishImportJob, getImportJob, listImportRejections, r
 import { getListBySlug } from '../../db/lists';
 import type { Services } from '../../app/services';
 import type { Request } from 'express';
-import { importCsv } from '../../imports/csv-import';
+import { importCsv, type ImportReport } from '../../imports/csv-import';
 import { ApiError, route } from './route';
 import * as s from './schemas';
 
-const CSV_BODY = { contentType: 'text/csv', description: 'The CSV file, streamed: a header row with email, optional name and attribute columns (optionally typed, e.g. age:number)' };
+const CSV_BODY = {
+  contentType: 'text/csv',
+  description:
+    "The file, streamed: a service's export (Mailchimp, Substack, listmonk, Ghost, Kit, Buttondown, beehiiv; recognised from its header) or a CSV with email, optional name, status and attribute columns (optionally typed, e.g. age:number). Comma, semicolon or tab separated; UTF-8, UTF-16, GB18030, Shift_JIS or Windows-1252 (detected).",
+};
+/** How the file is read: the same options as `tidings import`. */
+const readingQuery = {
+  from: s.importSource.optional(),
+  encoding: s.importEncoding.optional(),
+  fileName: z.string().max(300).optional().meta({ description: 'the uploaded file\'s name: Mailchimp puts the status in it (unsubscribed_members_export_….csv)' }),
+};
+const reading = (report: ImportReport) => ({
+  shape: report.source,
+  shapeLabel: report.sourceLabel,
+  detected: report.detected,
+  encoding: report.encoding,
+  delimiter: report.delimiter,
+  rowsRead: report.rowsRead,
+  rejectedCount: report.rejectedCount,
+  statuses: report.statuses,
+});
+type ReadingQuery = { from?: z.infer<typeof s.importSource>; encoding?: z.infer<typeof s.importEncoding>; fileName?: string };
 
 /** Streams the request body into the job; the job row shows progress meanwhile (GET /api/imports/:id). */
-async function runImport(services: Services, job: ImportJob, req: Request, resume: boolean) {
+async function runImport(services: Services, job: ImportJob, req: Request, resume: boolean, how: ReadingQuery) {
   try {
     const report = await importCsv(services.pool, job.listId, req, {
+      ...how,
       status: job.subscriptionStatus,
       jobId: job.id,
       resumeAfterLine: resume ? job.checkpointLine : 0,
@@ -20,7 +42,7 @@ async function runImport(services: Services, job: ImportJob, req: Request, resum
     });
     await finishImportJob(services.pool, job.id);
     services.log.info({ event: 'import.finished', importId: job.id, imported: report.imported, rejected: report.rejectedCount }, 'import finished');
-    return { ...(await getImportJob(services.pool, job.id)), firstRejected: report.rejected };
+    return { ...(await getImportJob(services.pool, job.id)), firstRejected: report.rejected, reading: reading(report) };
   } catch (err) {
     await finishImportJob(services.pool, job.id, (err as Error).message);
     throw err;
@@ -30,12 +52,23 @@ async function runImport(services: Services, job: ImportJob, req: Request, resum
 export const importRoutes = [
   route({
     method: 'post', path: '/lists/:slug/imports', tag: 'imports', summary: 'Upload a CSV into a list in one request (streamed); answers with the finished import', status: 201,
-    params: z.object({ slug: s.slug }), query: z.object({ status: s.subscriptionStatus.default('confirmed') }), raw: CSV_BODY,
-    response: s.importJob.extend({ firstRejected: z.array(s.rejection) }),
+    params: z.object({ slug: s.slug }), query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery }), raw: CSV_BODY,
+    response: s.importJob.extend({ firstRejected: z.array(s.rejection), reading: s.importReading }),
     handler: async ({ services, params, query, req }) => {
       const list = await getListBySlug(services.pool, params.slug);
-      const job = await createImportJob(services.pool, { listId: list.id, source: 'api', subscriptionStatus: query.status });
-      return runImport(services, job, req, false);
+      const job = await createImportJob(services.pool, { listId: list.id, source: query.fileName ?? 'api', subscriptionStatus: query.status });
+      return runImport(services, job, req, false, query);
+    },
+  }),
+  route({
+    method: 'post', path: '/lists/:slug/imports/dry-run', tag: 'imports',
+    summary: 'Read and check an upload without writing anything: how it was read, counts by resulting status, the first rejected rows',
+    params: z.object({ slug: s.slug }), query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery }), raw: CSV_BODY,
+    response: s.importReading.extend({ wouldImport: z.number(), firstRejected: z.array(s.rejection) }),
+    handler: async ({ services, params, query, req }) => {
+      const list = await getListBySlug(services.pool, params.slug);
+      const report = await importCsv(services.pool, list.id, req, { ...query, dryRun: true, maxReported: 100 });
+      return { ...reading(report), wouldImport: report.imported, firstRejected: report.rejected };
     },
   }),
   route({
@@ -49,14 +82,14 @@ export const importRoutes = [
   }),
   route({
     method: 'put', path: '/imports/:id/csv', tag: 'imports', summary: 'Upload the CSV of an import job; with resume=true, lines up to its checkpoint are skipped',
-    params: z.object({ id: s.id }), query: z.object({ resume: z.enum(['true', 'false']).default('false') }), raw: CSV_BODY,
-    response: s.importJob.extend({ firstRejected: z.array(s.rejection) }),
+    params: z.object({ id: s.id }), query: z.object({ resume: z.enum(['true', 'false']).default('false'), ...readingQuery }), raw: CSV_BODY,
+    response: s.importJob.extend({ firstRejected: z.array(s.rejection), reading: s.importReading }),
     handler: async ({ services, params, query, req }) => {
       const job = await getImportJob(services.pool, params.id);
       if (job.status === 'running' && job.rowsRead > 0) throw new ApiError(409, 'SEND_STATE', `import ${job.id} is running`);
       if (job.status === 'finished' && query.resume !== 'true') throw new ApiError(409, 'SEND_STATE', `import ${job.id} has finished; pass resume=true to run it again`);
       await reopenImportJob(services.pool, job.id);
-      return runImport(services, job, req, query.resume === 'true');
+      return runImport(services, job, req, query.resume === 'true', query);
     },
   }),
   route({

@@ -63,6 +63,22 @@ export const importJob = z
 
 export const rejection = z.object({ line: z.number(), reason: z.string() }).meta({ id: 'RejectedRow' });
 
+export const importSource = z.enum(['mailchimp', 'substack', 'listmonk', 'ghost', 'kit', 'buttondown', 'beehiiv', 'csv']);
+export const importEncoding = z.enum(['utf-8', 'utf-16le', 'utf-16be', 'gb18030', 'shift_jis', 'windows-1252']);
+/** How an uploaded file was read, and what its rows became. */
+export const importReading = z
+  .object({
+    shape: importSource,
+    shapeLabel: z.string().meta({ example: 'Mailchimp audience export' }),
+    detected: z.boolean().meta({ description: 'true when the shape was recognised from the header, false when `from` named it' }),
+    encoding: importEncoding,
+    delimiter: z.enum([',', ';', '\t']),
+    rowsRead: z.number(),
+    rejectedCount: z.number(),
+    statuses: z.object({ confirmed: z.number(), unconfirmed: z.number(), unsubscribed: z.number(), suppressed: z.number(), disabled: z.number() }),
+  })
+  .meta({ id: 'ImportReading' });
+
 export const send = z
   .object({
     id: z.number(),
