@@ -125,9 +125,11 @@ export async function* decodeText(input: Readable | AsyncIterable<Buffer | strin
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) linesDone++;
       return text;
     } catch {
-      throw new TidingsError('CSV_INVALID', `line ${linesDone + 1}: the file is not valid UTF-8 from here on (part of it was saved in another encoding): ${RESAVE_HINT}`, {
-        line: linesDone + 1,
-      });
+      // The line of the first byte that is not UTF-8: the chunk decoded leniently, up to its first replacement character.
+      const lenient = new TextDecoder('utf-8').decode(chunk);
+      const before = lenient.slice(0, Math.max(0, lenient.indexOf('\ufffd')));
+      const line = linesDone + 1 + before.split('\n').length - 1;
+      throw new TidingsError('CSV_INVALID', `line ${line}: the file is not valid UTF-8 from here on (part of it was saved in another encoding): ${RESAVE_HINT}`, { line });
     }
   };
   const start = (complete: boolean) => {

@@ -10,6 +10,7 @@ import { cell, fullName, otherColumns, parseTags, parseTime, type SourceShape } 
 export const beehiiv: SourceShape = {
   source: 'beehiiv',
   label: 'beehiiv subscribers export',
+  emailColumns: ['email'],
   recognises: (h) => h.has('email') && h.hasAny('subscription_tier', 'utm_channel', 'referring_site', 'subscription_premium_tier_names'),
   mapper(header) {
     const [email, status, created, first, last, name, tags, unsub] = [

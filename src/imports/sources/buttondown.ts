@@ -10,6 +10,7 @@ import { cell, otherColumns, parseTags, parseTime, type SourceShape } from './sh
 export const buttondown: SourceShape = {
   source: 'buttondown',
   label: 'Buttondown subscribers export',
+  emailColumns: ['email', 'email_address'],
   recognises: (h) => h.hasAny('email', 'email_address') && h.hasAny('subscriber_type', 'creation_date', 'secondary_id'),
   mapper(header, context) {
     const [email, type, created, tags, metadata, notes, unsubscribed] = [

@@ -9,11 +9,14 @@ import { cell, fullName, Header, parseTime, type SourceShape } from './shape';
  * `subscribed_at`, `confirmed_at` and `unsubscribed_at`; every other column is an attribute, optionally typed
  * (`age:number`, `vip:boolean`, `joined:date`, `tags:json`; an `attributes:json` column is merged).
  */
-const EMAIL_COLUMNS = ['email', 'e-mail', 'email address', 'email_address'];
+// Also the headers Chinese and Japanese spreadsheets are typed with.
+const EMAIL_COLUMNS = ['email', 'e-mail', 'email address', 'email_address', '邮箱', '电子邮件', '电子邮箱', 'メールアドレス'];
+const NAME_COLUMNS = ['name', '姓名', '名字', '名前', '氏名'];
 
 export const csv: SourceShape = {
   source: 'csv',
   label: 'CSV',
+  emailColumns: EMAIL_COLUMNS,
   recognises: () => true,
   mapper(header, context) {
     const columns: Column[] = header.names.map((name) => parseColumn(name, 1));
@@ -22,7 +25,7 @@ export const csv: SourceShape = {
     if (email < 0) {
       throw new TidingsError('CSV_INVALID', `line 1: the header has no 'email' column (found: ${columns.map((c) => c.name).join(', ') || 'nothing'})`, { line: 1 });
     }
-    const name = byName.index('name');
+    const name = byName.index(...NAME_COLUMNS);
     const first = byName.index('first_name', 'first name');
     const last = byName.index('last_name', 'last name');
     const status = byName.index('status');

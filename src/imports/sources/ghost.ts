@@ -9,6 +9,7 @@ import { cell, parseFlag, parseTags, parseTime, type SourceShape } from './shape
 export const ghost: SourceShape = {
   source: 'ghost',
   label: 'Ghost members export',
+  emailColumns: ['email'],
   recognises: (h) => h.has('email') && h.hasAny('subscribed_to_emails', 'complimentary_plan', 'stripe_customer_id'),
   mapper(header) {
     const [email, name, note, subscribedTo, comp, created, deleted, labels, tiers] = [

@@ -35,7 +35,7 @@ export function planImport(headerFields: string[], context: MappingContext & { f
   } else {
     shape = SHAPES.find((s) => s.recognises(header))!;
   }
-  if (shape.source !== 'csv' && header.index('email', 'email address', 'email_address') < 0) {
+  if (shape.source !== 'csv' && header.index(...shape.emailColumns) < 0) {
     throw new TidingsError('CSV_INVALID', `line 1: this is not a ${shape.label}: the header has no email column (found: ${header.names.join(', ') || 'nothing'})`, { line: 1 });
   }
   return { source: shape.source, label: shape.label, detected: !context.from, map: shape.mapper(header, context), columns: header.names };

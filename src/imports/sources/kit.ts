@@ -13,6 +13,7 @@ const KIT_STATES: Record<string, RowStatus> = {
 export const kit: SourceShape = {
   source: 'kit',
   label: 'Kit (ConvertKit) subscribers export',
+  emailColumns: ['email_address', 'email'],
   recognises: (h) => h.has('email_address') && h.hasAny('first_name', 'state'),
   mapper(header) {
     const [email, first, last, state, created, tags] = [

@@ -9,6 +9,7 @@ import { cell, parseTime, type SourceShape } from './shape';
 export const listmonk: SourceShape = {
   source: 'listmonk',
   label: 'listmonk subscribers export',
+  emailColumns: ['email'],
   recognises: (h) => h.has('uuid', 'email', 'name', 'attributes', 'status'),
   mapper(header, context) {
     const [email, name, attributes, status, created] = ['email', 'name', 'attributes', 'status', 'created_at'].map((c) => header.index(c));

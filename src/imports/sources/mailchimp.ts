@@ -23,7 +23,8 @@ function statusFromFileName(fileName: string | undefined): string | undefined {
 export const mailchimp: SourceShape = {
   source: 'mailchimp',
   label: 'Mailchimp audience export',
-  recognises: (h) => h.has('Email Address') && h.hasAny('MEMBER_RATING', 'OPTIN_TIME', 'LEID', 'EUID', 'First Name', 'TAGS'),
+  emailColumns: ['Email Address', 'Email'],
+  recognises: (h) => h.hasExact('Email Address') && ['MEMBER_RATING', 'OPTIN_TIME', 'LEID', 'EUID', 'TAGS', 'First Name'].some((c) => h.hasExact(c)),
   mapper(header, context) {
     const email = header.index('Email Address', 'Email');
     const first = header.index('First Name', 'FNAME');

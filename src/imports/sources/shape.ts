@@ -30,6 +30,8 @@ export interface SourceShape {
   source: ImportSource;
   /** As people call it, for messages: "Mailchimp audience export". */
   label: string;
+  /** The names its email column goes by (the file is refused as this shape without one). */
+  emailColumns: readonly string[];
   /** Whether a header is this service's export (the most specific shapes are asked first). */
   recognises(header: Header): boolean;
   /** Builds the mapper of the rows under this header, or throws a CSV_INVALID error naming what is missing. */
@@ -68,6 +70,11 @@ export class Header {
 
   hasAny(...names: string[]): boolean {
     return names.some((n) => this.index(n) >= 0);
+  }
+
+  /** Whether the header has this column spelled exactly so (Mailchimp's `Email Address` is not Kit's `email_address`). */
+  hasExact(name: string): boolean {
+    return this.names.includes(name);
   }
 }
 

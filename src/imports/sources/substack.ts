@@ -9,6 +9,7 @@ import { cell, otherColumns, parseFlag, parseTime, type SourceShape } from './sh
 export const substack: SourceShape = {
   source: 'substack',
   label: 'Substack subscribers export',
+  emailColumns: ['email'],
   recognises: (h) => h.has('email') && h.hasAny('active_subscription', 'email_disabled'),
   mapper(header) {
     const [email, name, disabled, created, plan, active, expiry] = ['email', 'name', 'email_disabled', 'created_at', 'plan', 'active_subscription', 'expiry'].map((c) =>
