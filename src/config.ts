@@ -4,6 +4,7 @@ import { ConfigError } from './errors';
 import { clusterPrefix, parseClusterNodes, type RedisClusterTarget } from './queue/redis';
 import { parseDkimPrivateKey } from './security/dkim-keys';
 import { DEFAULT_RETRY_SCHEDULE, parseSteps, retrySchedule, type RetrySchedule } from './send/retry-schedule';
+import { DEFAULT_PACE_POLICY, parseDomainLimits, type DomainLimits, type PacePolicy } from './send/domain-limits';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -51,6 +52,9 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits, _ . - { } only').default('tidings'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   SEND_RATE: z.coerce.number().int().min(1).optional(),
+  // Per recipient domain: 'gmail.com,googlemail.com=40/s; yahoo.com,aol.com=20/s; *=200/s'.
+  DOMAIN_LIMITS: z.string().optional(),
+  DOMAIN_PACE_RECOVERY_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
   DELIVERY_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   // Deliver jobs the fan-out may queue ahead of the senders (0: no bound); Redis holds at most this many per send.
@@ -113,6 +117,10 @@ export interface Config {
   readonly workerConcurrency: number;
   /** Messages per second across all worker processes; unset means as fast as the SMTP routes take them. */
   readonly sendRate: number | undefined;
+  /** DOMAIN_LIMITS: per-recipient-domain rates, each group on a queue of its own. */
+  readonly domainLimits: DomainLimits | undefined;
+  /** How a domain group's pace falls on a deferral and climbs back. */
+  readonly pacePolicy: PacePolicy;
   /** How long a claimed delivery stays `sending` before another worker may take it over. */
   readonly deliveryLockSeconds: number;
   /** How often a worker checks that Redis holds the work PostgreSQL says is left. */
@@ -181,6 +189,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!v.SMTP_URL) throw new ConfigError('SMTP_URL', 'is required when NODE_ENV=production (the capture server is for development)');
   }
   const from = parseMailbox(v.MAIL_FROM);
+  let domainLimits: DomainLimits | undefined;
+  if (v.DOMAIN_LIMITS) {
+    try {
+      domainLimits = parseDomainLimits(v.DOMAIN_LIMITS);
+    } catch (err) {
+      throw new ConfigError('DOMAIN_LIMITS', (err as Error).message);
+    }
+  }
   let redisCluster: RedisClusterTarget | undefined;
   if (v.REDIS_CLUSTER_NODES) {
     try {
@@ -209,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: redisCluster ? clusterPrefix(v.QUEUE_PREFIX) : v.QUEUE_PREFIX,
     workerConcurrency: v.WORKER_CONCURRENCY,
     sendRate: v.SEND_RATE,
+    domainLimits,
+    pacePolicy: Object.freeze({ ...DEFAULT_PACE_POLICY, recoveryMs: v.DOMAIN_PACE_RECOVERY_SECONDS * 1000 }),
     deliveryLockSeconds: v.DELIVERY_LOCK_SECONDS,
     reconcileIntervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
     fanoutAhead: v.FANOUT_AHEAD,

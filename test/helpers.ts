@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { pino } from 'pino';
@@ -156,3 +158,21 @@ export async function sendStatus(stack: TestStack, sendId: number): Promise<{ st
   const { rows } = await stack.services.pool.query('SELECT status, status_reason AS "statusReason" FROM sends WHERE id = $1', [sendId]);
   return rows[0];
 }
+
+const BIN = path.resolve(__dirname, '../bin/tidings.mjs');
+
+/** A real `tidings worker` process against the test's database, queues and SMTP server. */
+export function workerProcess(stack: TestStack, extra: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [BIN, 'worker'], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env, SMTP_URL: stack.smtp.url, LOG_LEVEL: 'warn', ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return Object.assign(child, { output: () => output });
+}
+
+export const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+

@@ -1,26 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForSend } from '../src/cli/progress';
 import { startSend } from '../src/send/control';
-import { isolatedEnv, seedSend, startStack, waitFor, type TestStack } from './helpers';
-
-const BIN = path.resolve(__dirname, '../bin/tidings.mjs');
-
-/** A real `tidings worker` process against the test's database, queues and SMTP server. */
-function workerProcess(stack: TestStack, extra: Record<string, string> = {}): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env, SMTP_URL: stack.smtp.url, LOG_LEVEL: 'warn', ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return Object.assign(child, { output: () => output });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+import { exited, isolatedEnv, seedSend, startStack, waitFor, workerProcess, type TestStack } from './helpers';
 
 describe('worker processes', () => {
   let stack: TestStack | undefined;

@@ -38,6 +38,8 @@ export class DeliverProcessor {
   private readonly messages: SendMessageCache;
   /** Set once the BullMQ worker exists: lets a throttling reply slow the whole queue down. */
   worker?: Worker<DeliverJobData>;
+  /** DOMAIN_LIMITS: slows only the domain group of a throttled job; false when the job has no group. */
+  deferred?: (job: Job<DeliverJobData>) => Promise<boolean>;
   /** Sends for which this process saw a 5.7.x refusal: only their streaks need writing. */
   private readonly policyStreakSends = new Set<number>();
   private readonly finishChecks = new Map<number, { last: number; timer?: NodeJS.Timeout }>();
@@ -98,6 +100,7 @@ export class DeliverProcessor {
       await this.results.add({ ...base, status: 'queued', smtpResponse: failure.response, failureKind: null, route: failure.route });
       recordFailed(failure.route, 'throttled');
       log().warn({ event: 'delivery.throttled', ...context, throttles: delivery.throttles + 1 }, 'SMTP server asks to slow down');
+      if (await this.deferred?.(job)) throw Worker.RateLimitError();
       if (this.worker) {
         await this.worker.rateLimit(throttlePauseSeconds * 1000);
         throw Worker.RateLimitError();

@@ -6,6 +6,7 @@ import { DELIVER_QUEUE, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } 
 import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
+import { DomainWorkers } from './domain-workers';
 import { createFanoutProcessor } from './fanout';
 
 /** The limiter's ceiling when SEND_RATE is unset. */
@@ -53,30 +54,43 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
   const { config, log } = services;
   await checkRedisEvictionPolicy(services.redis, services);
   const fanoutConnection = createRedis(config);
-  const deliverConnection = createRedis(config);
   const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor(services), {
     connection: fanoutConnection,
     prefix: config.queuePrefix,
     concurrency: 2,
   });
   const deliverProcessor = new DeliverProcessor(services, mailer);
-  const deliver = new Worker<DeliverJobData>(DELIVER_QUEUE, deliverProcessor.process, {
-    connection: deliverConnection,
+  const deliverOptions = {
     prefix: config.queuePrefix,
     concurrency: options.concurrency,
-    // SEND_RATE is enforced by BullMQ in Redis, so it holds across every worker process and machine. There
-    // is always a limiter: without one BullMQ ignores worker.rateLimit(), which is how a throttling reply
-    // holds the whole queue back (unlimited is a million a second).
-    limiter: { max: config.sendRate ?? UNLIMITED_PER_SECOND, duration: 1000 },
     // A job whose worker died is handed to another worker after this long; its claim lock in PostgreSQL
     // (DELIVERY_LOCK_SECONDS) decides when the delivery may really be sent again.
     lockDuration: Math.min(30_000, config.deliveryLockSeconds * 1000),
     // PostgreSQL keeps the record of every delivery: Redis keeps no finished job.
     removeOnComplete: { count: 0 },
     removeOnFail: { count: 0 },
-  });
+  };
+  // DOMAIN_LIMITS: a worker per domain group, each with its group's limiter (workers/domain-workers.ts).
+  const domains = config.domainLimits
+    ? new DomainWorkers(services, deliverProcessor.process, { ...deliverOptions, unlimited: { max: UNLIMITED_PER_SECOND, duration: 1000 } })
+    : undefined;
+  let deliverConnection: RedisClient | undefined;
+  const deliverWorkers = domains
+    ? await domains.start()
+    : [
+        new Worker<DeliverJobData>(DELIVER_QUEUE, deliverProcessor.process, {
+          ...deliverOptions,
+          connection: (deliverConnection = createRedis(config)),
+          // SEND_RATE is enforced by BullMQ in Redis, so it holds across every worker process and machine. There
+          // is always a limiter: without one BullMQ ignores worker.rateLimit(), which is how a throttling reply
+          // holds the whole queue back (unlimited is a million a second).
+          limiter: { max: config.sendRate ?? UNLIMITED_PER_SECOND, duration: 1000 },
+        }),
+      ];
+  const deliver = deliverWorkers.find((w) => w.name === DELIVER_QUEUE)!;
   deliverProcessor.worker = deliver;
-  for (const worker of [fanout, deliver] as Worker[]) {
+  if (domains) deliverProcessor.deferred = (job) => domains.deferred(job);
+  for (const worker of [fanout, ...deliverWorkers] as Worker[]) {
     worker.on('error', (err) => log.error({ event: 'worker.error', queue: worker.name, err }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (err.name !== 'DelayedError' && err.name !== 'RateLimitError') log.error({ event: 'job.failed', queue: worker.name, jobId: job?.id, err }, 'job failed');
@@ -98,11 +112,12 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
         clearInterval(timer);
         // A fan-out waiting for the senders (FANOUT_AHEAD) stops now: its cursor is saved, the reconciler re-adds it.
         fanout.cancelAllJobs('worker stopping');
-        await Promise.all([fanout.close(), deliver.close()]);
+        await Promise.all([fanout.close(), ...deliverWorkers.map((w) => w.close())]);
         await deliverProcessor.flushFinishChecks();
         await mailer.close();
         fanoutConnection.disconnect();
-        deliverConnection.disconnect();
+        deliverConnection?.disconnect();
+        domains?.disconnect();
         log.info({ event: 'worker.stopped' }, 'workers stopped');
       })();
       return closing;

@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { dkimSignerFor, type DkimSigner } from '../mail/dkim';
 import { createQueues, type Queues } from '../queue/queues';
 import { createRedis, type RedisClient } from '../queue/redis';
+import { domainRouting } from '../send/domain-routing';
 import { Links } from '../security/links';
 import { TokenCodec } from '../security/tokens';
 import { LazyMailer } from './lazy-mailer';
@@ -33,7 +34,7 @@ export interface Services {
 export function createServices(config: Config, log: Logger): Services {
   const pool = createPool(config.databaseUrl);
   const redis = createRedis(config);
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, config.domainLimits && domainRouting(pool, config.domainLimits));
   const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
   const dkim = dkimSignerFor(config);
   const events = new EventBuffer(pool, log);

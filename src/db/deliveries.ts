@@ -192,3 +192,15 @@ export async function retryingSummary(pool: Pool, sendId: number): Promise<{ ret
   );
   return rows[0];
 }
+
+/** The recipient domain of each delivery (lower-cased), for routing it to its domain group's queue. */
+export async function deliveryDomains(pool: Pool, ids: number[]): Promise<Map<number, string>> {
+  const { rows } = await pool.query<{ id: number; domain: string }>({
+    name: 'delivery-domains',
+    text: `SELECT d.id, lower(substring(s.email from '[^@]*$')) AS domain
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+     WHERE d.id = ANY($1::bigint[])`,
+    values: [ids],
+  });
+  return new Map(rows.map((r) => [Number(r.id), r.domain]));
+}

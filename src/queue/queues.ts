@@ -33,23 +33,39 @@ export const FANOUT_JOB_OPTIONS: JobsOptions = {
 
 export interface Queues {
   fanout: Queue<FanoutJobData>;
+  /** Where every deliver job is added; with DOMAIN_LIMITS also the queue of the `*` group. */
   deliver: Queue<DeliverJobData>;
+  /** With DOMAIN_LIMITS: the queue of each named domain group, by queue name (`deliver-gmail.com`). */
+  domainDeliver: ReadonlyMap<string, Queue<DeliverJobData>>;
+  /** With DOMAIN_LIMITS: the queue name of each delivery, from its recipient's domain (one query per page). */
+  routeDeliveries?: DeliveryRouter;
   close(): Promise<void>;
 }
 
-export function createQueues(redis: RedisClient, prefix: string): Queues {
+export type DeliveryRouter = (deliveryIds: number[]) => Promise<Map<number, string>>;
+
+/** Every queue deliver jobs wait in: the main one and the domain groups'. */
+export const deliverQueues = (queues: Queues): Queue<DeliverJobData>[] => [queues.deliver, ...queues.domainDeliver.values()];
+
+export function createQueues(
+  redis: RedisClient,
+  prefix: string,
+  domains?: { queueNames: readonly string[]; route: DeliveryRouter },
+): Queues {
   // The events stream is capped low: nothing reads it but dashboards, and its default of 10,000 entries
   // costs more memory than the jobs of a small list.
   const streams = { events: { maxLen: 1000 } };
   const fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, { connection: redis, prefix, streams });
   const deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection: redis, prefix, streams });
-  fanout.on('error', () => {});
-  deliver.on('error', () => {});
+  const domainDeliver = new Map((domains?.queueNames ?? []).map((name) => [name, new Queue<DeliverJobData>(name, { connection: redis, prefix, streams })]));
+  for (const queue of [fanout, deliver, ...domainDeliver.values()]) queue.on('error', () => {});
   return {
     fanout,
     deliver,
+    domainDeliver,
+    routeDeliveries: domains?.route,
     async close() {
-      await Promise.all([fanout.close(), deliver.close()]);
+      await Promise.all([fanout.close(), deliver.close(), ...[...domainDeliver.values()].map((q) => q.close())]);
     },
   };
 }
@@ -68,15 +84,30 @@ export async function enqueueFanout(queues: Queues, sendId: number, at: Date | n
   return true;
 }
 
-/** `due`: when a delivery waiting to be retried is due (its job waits until then); absent or past: now. */
+/**
+ * Queues deliveries, each on its domain group's queue when DOMAIN_LIMITS routes them. `due`: when a delivery
+ * waiting to be retried is due (its job waits until then); absent or past: now.
+ */
 export async function enqueueDeliveries(queues: Queues, deliveryIds: number[], due?: ReadonlyMap<number, Date>): Promise<void> {
   if (deliveryIds.length === 0) return;
+  const routes = queues.routeDeliveries ? await queues.routeDeliveries(deliveryIds) : undefined;
+  const byQueue = new Map<Queue<DeliverJobData>, number[]>();
+  for (const id of deliveryIds) {
+    const queue = queues.domainDeliver.get(routes?.get(id) ?? '') ?? queues.deliver;
+    let ids = byQueue.get(queue);
+    if (!ids) byQueue.set(queue, (ids = []));
+    ids.push(id);
+  }
   const now = Date.now();
-  await queues.deliver.addBulk(
-    deliveryIds.map((deliveryId) => {
-      const delay = Math.max(0, (due?.get(deliveryId)?.getTime() ?? 0) - now);
-      return { name: 'd', data: { deliveryId }, opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId), ...(delay ? { delay } : {}) } };
-    }),
+  await Promise.all(
+    [...byQueue].map(([queue, ids]) =>
+      queue.addBulk(
+        ids.map((deliveryId) => {
+          const delay = Math.max(0, (due?.get(deliveryId)?.getTime() ?? 0) - now);
+          return { name: 'd', data: { deliveryId }, opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId), ...(delay ? { delay } : {}) } };
+        }),
+      ),
+    ),
   );
 }
 

@@ -1,7 +1,7 @@
 import type { Services } from '../app/services';
 import { activeSends, claimableDeliveries, countClaimable } from '../db/send-control';
 import { finishSendsIfDone } from '../db/sends';
-import { enqueueDeliveries, enqueueFanout } from '../queue/queues';
+import { deliverQueues, enqueueDeliveries, enqueueFanout } from '../queue/queues';
 
 const PAGE = 5_000;
 
@@ -46,8 +46,9 @@ export async function reconcile(services: Services, options: { force?: boolean }
   const running = sends.filter((s) => s.status === 'fanning_out' || s.status === 'sending');
   if (running.length === 0) return { fanouts, requeued: 0 };
   let requeued = 0;
-  const counts = await services.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-  const inQueue = Object.values(counts).reduce((a, b) => a + b, 0);
+  // Jobs routed to a domain group's queue wait there (DOMAIN_LIMITS): they count too.
+  const counts = await Promise.all(deliverQueues(services.queues).map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+  const inQueue = counts.flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0);
   const claimable = await countClaimable(services.pool);
   if (options.force || inQueue < claimable) {
     for (const send of running) requeued += await requeueSend(services, send.id);
