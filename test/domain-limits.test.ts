@@ -7,7 +7,7 @@ import { createList } from '../src/db/lists';
 import { upsertSubscribers } from '../src/db/subscribers';
 import type { CapturedMessage } from '../src/mail/capture-server';
 import { DomainPace } from '../src/queue/domain-pace';
-import { createIssueFromFile } from '../src/render/create-issue';
+import { createIssueFromFile } from '../src/issues/create-issue';
 import { SAMPLE_ISSUE } from '../src/cli/demo';
 import { startSend } from '../src/send/control';
 import { DEFAULT_PACE_POLICY, groupOf, groupQueueName, limiterFor, parseDomainLimits } from '../src/send/domain-limits';
