@@ -119,6 +119,7 @@ export { createRedis } from './redis';
  * prioritized. Delayed retries are not ahead of anyone.
  */
 export async function deliverBacklog(queues: Queues): Promise<number> {
-  const counts = await queues.deliver.getJobCounts('waiting', 'prioritized');
-  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+  // With DOMAIN_LIMITS the domain groups' queues count too: Redis memory is bounded whatever the domains.
+  const counts = await Promise.all(deliverQueues(queues).map((q) => q.getJobCounts('waiting', 'prioritized')));
+  return counts.reduce((sum, c) => sum + (c.waiting ?? 0) + (c.prioritized ?? 0), 0);
 }
