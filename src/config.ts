@@ -85,6 +85,13 @@ const schema = z.object({
   DKIM_PRIVATE_KEY: z.string().optional(),
   DKIM_ED25519_KEY: z.string().optional(),
   DKIM_ED25519_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be a DNS label like ed2026').optional(),
+  // The bounce mailbox (`tidings inbound`): an SMTP listener for BOUNCE_DOMAIN and/or IMAP polling of BOUNCE_MAILBOX.
+  INBOUND_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  INBOUND_HOST: z.string().min(1).default('0.0.0.0'),
+  INBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  INBOUND_KEEP_HOURS: z.coerce.number().min(0).default(168),
+  BOUNCE_MAILBOX: z.string().regex(/^imaps?:\/\/[^@/]+@[^/]+/i, 'must look like imaps://user:password@host/INBOX').optional(),
+  BOUNCE_MAILBOX_POLL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(60),
   BOUNCE_DOMAIN: z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a domain name like bounces.example.com').optional(),
   TRUST_PROXY: z
     .string()
@@ -141,6 +148,11 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   /** Set when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are: every message is signed. */
   readonly dkim: DkimConfig | undefined;
+  /** `tidings inbound`: where the SMTP listener listens, the largest message, how long raw messages are kept. */
+  readonly inbound: { readonly port: number; readonly host: string; readonly maxBytes: number; readonly keepHours: number };
+  /** IMAP mailbox polled for bounces (BOUNCE_MAILBOX), and how often. */
+  readonly bounceMailbox: string | undefined;
+  readonly bounceMailboxPollSeconds: number;
   /** VERP: the envelope sender is bounce+<token>@bounceDomain. */
   readonly bounceDomain: string | undefined;
   /** A mailto: alternative in List-Unsubscribe. */
@@ -245,6 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     dkim: dkimConfig(v),
     bounceDomain: v.BOUNCE_DOMAIN?.toLowerCase(),
+    inbound: Object.freeze({ port: v.INBOUND_PORT, host: v.INBOUND_HOST, maxBytes: v.INBOUND_MAX_BYTES, keepHours: v.INBOUND_KEEP_HOURS }),
+    bounceMailbox: v.BOUNCE_MAILBOX,
+    bounceMailboxPollSeconds: v.BOUNCE_MAILBOX_POLL_SECONDS,
     listUnsubscribeMailto: v.LIST_UNSUBSCRIBE_MAILTO,
     trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
   });

@@ -124,6 +124,10 @@ function eventType(kind: BounceReport['kind']): 'complaint' | 'unsubscribe' | 'b
 }
 
 async function matchDelivery(db: PoolClient, report: BounceReport): Promise<BouncedDelivery | undefined> {
+  if (report.deliveryId !== undefined) {
+    const delivery = await findDeliveryById(db, report.deliveryId);
+    if (delivery) return delivery;
+  }
   const byId = deliveryIdFromMessageId(report.messageId);
   if (byId !== undefined) {
     const delivery = await findDeliveryById(db, byId);

@@ -11,6 +11,8 @@ export interface BounceReport {
   eventId?: string;
   kind: BounceKind;
   email: string;
+  /** The delivery that bounced, when the report came to its VERP address (decides before any Message-ID). */
+  deliveryId?: number;
   /** The Message-ID of the email that bounced, with angle brackets, when the report carries it. */
   messageId?: string;
   status?: string;

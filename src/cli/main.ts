@@ -21,6 +21,9 @@ const exportCommand = lazy(data, (m) => m.exportCommand);
 const ops = () => import('./commands/ops');
 const statsCommand = lazy(ops, (m) => m.statsCommand);
 const bouncesIngestCommand = lazy(ops, (m) => m.bouncesIngestCommand);
+const inbound = () => import('./commands/inbound');
+const inboundCommand = lazy(inbound, (m) => m.inboundCommand);
+const inboundMessagesCommand = lazy(inbound, (m) => m.inboundMessagesCommand);
 const suppressionsListCommand = lazy(ops, (m) => m.suppressionsListCommand);
 const suppressionsAddCommand = lazy(ops, (m) => m.suppressionsAddCommand);
 const suppressionsRemoveCommand = lazy(ops, (m) => m.suppressionsRemoveCommand);
@@ -116,6 +119,18 @@ bounces
   .description('apply DSN (RFC 3464) and ARF (RFC 5965) messages from an .eml file or a folder of them')
   .addOption(json())
   .action(bouncesIngestCommand);
+bounces
+  .command('messages')
+  .description('what reached the bounce mailbox (tidings inbound), newest first; --raw <id> prints one as it arrived')
+  .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(['applied', 'ignored', 'unrecognised', 'malformed']))
+  .option('--limit <n>', 'how many', '50')
+  .option('--raw <id>', 'print this message as it arrived')
+  .addOption(json())
+  .action(inboundMessagesCommand);
+program
+  .command('inbound')
+  .description('the bounce mailbox: SMTP for bounce+<token>@BOUNCE_DOMAIN (INBOUND_PORT) and/or IMAP polling of BOUNCE_MAILBOX')
+  .action(inboundCommand);
 
 const suppressions = program.command('suppressions').description('the global suppression list every send honours');
 suppressions
