@@ -130,7 +130,7 @@ async function createBenchIssue(services: Services, variant: string): Promise<Be
   if (variant.startsWith('small')) {
     // Two articles: about the 20 KB message of the figures quoted in the issue.
     content.slug = `bench-${variant.replace(/\+/g, '-')}`;
-    content.sections = [{ title: content.sections[0].title, articles: content.sections[0].articles.slice(0, 2) }];
+    content.sections = [{ ...content.sections[0], articles: content.sections[0].articles.slice(0, 2) }];
     content.keep_learning = undefined;
   } else {
     content.slug = `bench-${variant.replace(/\+/g, '-')}`;

@@ -97,6 +97,12 @@ const schema = z.object({
     .string()
     .regex(/^(\d{1,2}|loopback|uniquelocal|linklocal|[0-9a-f.:/, ]+)$/i, "must be a hop count (1), 'loopback', or proxy addresses/CIDRs separated by commas")
     .optional(),
+  // Issues and their images (issue 12): the media store's folder and upload limit; defaults for issues that
+  // leave out their postal address or greeting name (a list's own settings come first).
+  MEDIA_DIR: z.string().default('media'),
+  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  POSTAL_ADDRESS: z.string().trim().min(1).optional(),
+  DEFAULT_NAME: z.string().trim().min(1).optional(),
   LIST_UNSUBSCRIBE_MAILTO: z.string().regex(/^[^\s@<>?]+@[^\s@<>?]+$/, 'must be a bare address like unsubscribe@example.com').optional(),
 });
 
@@ -157,6 +163,11 @@ export interface Config {
   readonly bounceDomain: string | undefined;
   /** A mailto: alternative in List-Unsubscribe. */
   readonly listUnsubscribeMailto: string | undefined;
+  /** The media store's folder (served at PUBLIC_URL/media/) and its upload limit in bytes. */
+  readonly mediaDir: string;
+  readonly mediaMaxBytes: number;
+  /** For issues that give neither their own nor their list's. */
+  readonly issueDefaults: { readonly postal_address?: string; readonly default_name?: string };
   /** Express "trust proxy": which X-Forwarded-For hops name the client (rate limits, machine-open checks). */
   readonly trustProxy: number | string | false;
 }
@@ -261,6 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bounceMailbox: v.BOUNCE_MAILBOX,
     bounceMailboxPollSeconds: v.BOUNCE_MAILBOX_POLL_SECONDS,
     listUnsubscribeMailto: v.LIST_UNSUBSCRIBE_MAILTO,
+    mediaDir: v.MEDIA_DIR,
+    mediaMaxBytes: v.MEDIA_MAX_BYTES,
+    issueDefaults: Object.freeze({ postal_address: v.POSTAL_ADDRESS, default_name: v.DEFAULT_NAME }),
     trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
   });
 }

@@ -34,18 +34,18 @@ describe('preflight on content files', () => {
     { fixture: 'html-size-warning', rule: 'html-size', severity: 'warning', where: /^html$/, message: /above Gmail's 102 KB clipping limit/ },
     { fixture: 'html-size-error', rule: 'html-size', severity: 'error', where: /^html$/, message: /far above Gmail's 102 KB clipping limit/ },
     { fixture: 'image-alt', rule: 'image-alt', severity: 'error', where: /image-alt\.yaml:14$/, message: /has no alt text.*Add alt:/ },
-    { fixture: 'link-empty', rule: 'link-empty', severity: 'error', where: /link-empty\.yaml:\d+$/, message: /field 'intro': link '' is not/ },
+    { fixture: 'link-empty', rule: 'link-empty', severity: 'error', where: /link-empty\.yaml:\d+$/, message: /field 'intro': the link '点这里' has no target/ },
     { fixture: 'link-scheme', rule: 'link-scheme', severity: 'error', where: /link-scheme\.yaml:16$/, message: /'ftp:\/\/example\.com\/first' is not an http\(s\)/ },
     { fixture: 'url-malformed', rule: 'url-malformed', severity: 'error', where: /url-malformed\.yaml:19$/, message: /invalid host 'github'/ },
     { fixture: 'url-duplicate', rule: 'url-duplicate', severity: 'warning', where: /url-duplicate\.yaml:23$/, message: /linked from two articles \('第一篇' and '第二篇'\)/ },
     { fixture: 'unsubscribe-missing', rule: 'unsubscribe-missing', severity: 'error', where: /footer/, message: /no unsubscribe link/, templates: true },
     { fixture: 'postal-address-missing', rule: 'postal-address-missing', severity: 'error', where: /footer/, message: /not in the rendered footer/, templates: true },
     { fixture: 'postal-address-blank', rule: 'postal-address-missing', severity: 'error', where: /postal-address-blank\.yaml:24$/, message: /postal_address is empty/ },
-    { fixture: 'subject-empty', rule: 'subject-empty', severity: 'error', where: /subject-empty\.yaml:3$/, message: /field 'subject' must not be empty/ },
-    { fixture: 'subject-too-long', rule: 'subject-too-long', severity: 'error', where: /subject-too-long\.yaml:3$/, message: /at most 150 characters/ },
+    { fixture: 'subject-empty', rule: 'subject-empty', severity: 'error', where: /subject-empty\.yaml:3$/, message: /^subject is empty: the inbox shows it$/ },
+    { fixture: 'subject-too-long', rule: 'subject-too-long', severity: 'error', where: /subject-too-long\.yaml:3$/, message: /longer than 150 characters: inboxes cut it off/ },
     { fixture: 'subject-control-characters', rule: 'subject-control-characters', severity: 'error', where: /subject-control-characters\.yaml:3$/, message: /control characters/ },
     { fixture: 'template-variable', rule: 'template-variable', severity: 'error', where: /uses-sponsor\/layout\.mjml\.hbs:4$/, message: /"sponsor" not defined/, templates: true },
-    { fixture: 'mjml-invalid', rule: 'mjml', severity: 'error', where: /bad-mjml\/layout\.mjml\.hbs/, message: /MJML error at line 5/, templates: true },
+    { fixture: 'mjml-invalid', rule: 'mjml', severity: 'error', where: /bad-mjml\/layout\.mjml\.hbs/, message: /MJML error at line 4/, templates: true },
   ];
   for (const c of cases) {
     it(`${c.fixture}.yaml: ${c.severity} ${c.rule}`, async () => {

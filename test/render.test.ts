@@ -46,11 +46,11 @@ describe('rendering an issue', () => {
 
   it('refuses links that are not http(s) or mailto, naming the field', async () => {
     const source = (await loadContentFile(SAMPLE_ISSUE)).source.replace('intro: |\n', 'intro: |\n  [click](javascript:alert(1))\n');
-    await expect(renderIssue(parseContent(source, 'x.yaml'), options)).rejects.toThrow("field 'intro': link 'javascript:alert(1)' is not an http(s) or mailto URL");
+    await expect(renderIssue(parseContent(source, 'x.yaml'), options)).rejects.toThrow("field 'intro': the link 'click' → 'javascript:alert(1)' is not an http(s) or mailto URL");
   });
 
   it('names the field of invalid content', () => {
-    expect(() => parseContent('slug: x\nsubject: ""\ntitle: t\npostal_address: p\n', 'bad.yaml')).toThrow("bad.yaml: field 'subject' must not be empty");
+    expect(() => parseContent('slug: x\nsubject: ""\ntitle: t\npostal_address: p\n', 'bad.yaml')).toThrow('bad.yaml:2: subject is empty: the inbox shows it');
     expect(() => parseContent('slug: [unclosed\n', 'broken.yaml')).toThrow(/broken\.yaml:\d+: YAML syntax error/);
   });
 });

@@ -27,7 +27,6 @@ const inboundMessagesCommand = lazy(inbound, (m) => m.inboundMessagesCommand);
 const suppressionsListCommand = lazy(ops, (m) => m.suppressionsListCommand);
 const suppressionsAddCommand = lazy(ops, (m) => m.suppressionsAddCommand);
 const suppressionsRemoveCommand = lazy(ops, (m) => m.suppressionsRemoveCommand);
-const issueCreateCommand = lazy(data, (m) => m.issueCreateCommand);
 const sendCommand = lazy(send, (m) => m.sendCommand);
 const statusCommand = lazy(() => import('./commands/status'), (m) => m.statusCommand);
 const dkimKeygenCommand = lazy(() => import('./commands/dkim'), (m) => m.dkimKeygenCommand);
@@ -35,10 +34,16 @@ const listTrackingCommand = lazy(() => import('./commands/tracking'), (m) => m.l
 const lists = () => import('./commands/lists');
 const listArchiveCommand = lazy(lists, (m) => m.listArchiveCommand);
 const issueTools = () => import('./commands/issue-tools');
-const issueCheckCommand = lazy(issueTools, (m) => m.issueCheckCommand);
 const previewCommand = lazy(issueTools, (m) => m.previewCommand);
 const testSendCommand = lazy(issueTools, (m) => m.testSendCommand);
 const controlCommand = lazy(send, (m) => m.controlCommand);
+const issueFiles = () => import('./commands/issue-files');
+const issueCreateCommand = lazy(issueFiles, (m) => m.issueCreateCommand);
+const issueCheckCommand = lazy(issueFiles, (m) => m.issueCheckCommand);
+const mediaAddCommand = lazy(issueFiles, (m) => m.mediaAddCommand);
+const templateListCommand = lazy(issueFiles, (m) => m.templateListCommand);
+const templateCheckCommand = lazy(issueFiles, (m) => m.templateCheckCommand);
+const listSetCommand = lazy(issueFiles, (m) => m.listSetCommand);
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
@@ -87,6 +92,14 @@ list
   .description('switch the public archive of a list (web versions, /archive, the Atom feed) on or off')
   .addOption(json())
   .action(listArchiveCommand);
+list
+  .command('set <slug>')
+  .description("set what issues for this list may leave out (an issue's front matter overrides; an empty value clears)")
+  .option('--template <name>', 'the template set (see `tidings template list`)')
+  .option('--postal-address <text>', 'the postal address every message must carry')
+  .option('--default-name <text>', 'how the greeting names a subscriber without a name')
+  .addOption(json())
+  .action(listSetCommand);
 
 program
   .command('import <list> <file>')
@@ -145,13 +158,31 @@ suppressions.command('add <email>').description('suppress an address by hand').a
 suppressions.command('remove <email>').description('remove an address from the suppression list (the subscriber becomes active)').addOption(json()).action(suppressionsRemoveCommand);
 
 const issue = program.command('issue').description('manage issues');
-issue.command('create <content-file>').description('render a content file (YAML) and store it as an issue').addOption(json()).action(issueCreateCommand);
+issue
+  .command('create <content-file>')
+  .description('render a content file (Markdown .md or YAML), upload the local images it names, and store it as an issue')
+  .option('--list <slug>', 'take the settings the file leaves out (template, postal address, default name) from this list')
+  .addOption(json())
+  .action(issueCreateCommand);
 issue
   .command('check <content-file>')
-  .description('run the preflight checks on a content file (exit code 1 when it could not be sent)')
+  .description('report every problem of a content file (Markdown or YAML) in one run (exit code 1 when it could not be sent)')
+  .option('--list <slug>', 'take the settings the file leaves out from this list')
   .option('--templates <dir>', 'a templates folder other than templates/')
   .addOption(json())
   .action(issueCheckCommand);
+
+const media = program.command('media').description('images for issues (the media store under MEDIA_DIR, served at /media/)');
+media.command('add <file>').description('check and store a PNG, JPEG, GIF or WebP image and print its public URL').addOption(json()).action(mediaAddCommand);
+
+const template = program.command('template').description('template sets (folders under templates/)');
+template.command('list').description('the template sets and what each is for').option('--templates <dir>', 'a templates folder other than templates/').addOption(json()).action(templateListCommand);
+template
+  .command('check <name>')
+  .description('compile every file of a template set in strict mode and render it; errors name file and line')
+  .option('--templates <dir>', 'a templates folder other than templates/')
+  .addOption(json())
+  .action(templateCheckCommand);
 
 program
   .command('preview <issue>')

@@ -12,6 +12,7 @@ import { subscribeRoutes } from './routes/subscribe';
 import { healthRoutes } from './routes/health';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
+import { mediaRoutes } from './routes/media';
 import { webhookRoutes } from '../bounces/webhook-routes';
 import { adminRoutes } from './admin';
 import { httpMetrics } from './admin/http-metrics';
@@ -50,6 +51,7 @@ export function createApp(services: Services): express.Express {
   app.use(webhookRoutes(services));
   app.use('/api', apiRouter(services));
   app.use(adminRoutes(services));
+  app.use(mediaRoutes(services));
   app.use('/img', express.static(path.join(PUBLIC_DIR, 'img'), { maxAge: '1d', fallthrough: true }));
   // Every browser asks for it on every page; a 404 would be noise in logs and consoles.
   app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'favicon.ico'), { maxAge: '7d' }));

@@ -1,29 +1,50 @@
+import { readFile } from 'node:fs/promises';
 import type { Pool } from '../db/pool';
 import { saveIssue, type Issue } from '../db/issues';
-import { hashOf, loadContentFile, type IssueContent } from '../render/content';
-import { renderIssue } from '../render/render-issue';
+import { TidingsError } from '../errors';
+import { formatFindings } from '../render/preflight';
+import { hashOf, type IssueContent } from '../render/content';
+import { readIssueFile, type IssueFileOptions } from '../render/issue-file';
+import { renderIssue, type ImageInfo } from '../render/render-issue';
 
 /**
- * `tidings issue create`: reads a content file, compiles it once and stores it. An invalid file or template
- * fails with a message naming the file (and line), and nothing is stored.
+ * `tidings issue create`: reads a YAML or Markdown issue, uploads the local images it names to the media
+ * store (their URLs replace the paths in the compiled issue), compiles it once and stores it. A file with
+ * problems fails with one message listing each with its file and line, and nothing is stored.
  */
 export async function createIssueFromFile(
   pool: Pool,
   file: string,
-  options: { assetBaseUrl: string; templatesDir?: string; slug?: (content: IssueContent, sourceHash: string) => string },
-): Promise<{ issue: Issue; created: boolean; updated: boolean }> {
-  const { content, source } = await loadContentFile(file);
-  const rendered = await renderIssue(content, options);
-  const sourceHash = hashOf(source, rendered.html, rendered.text);
-  return saveIssue(pool, {
+  options: IssueFileOptions & { templatesDir?: string; slug?: (content: IssueContent, sourceHash: string) => string },
+): Promise<{ issue: Issue; created: boolean; updated: boolean; uploaded: number }> {
+  const loaded = await readIssueFile(file, options);
+  if (loaded.errors.length || !loaded.content) {
+    throw new TidingsError('CONTENT_INVALID', `${file} cannot be stored:\n  ${formatFindings({ errors: loaded.errors, warnings: [], htmlBytes: 0 }).join('\n  ')}`, {
+      file,
+      line: Number(/:(\d+)$/.exec(loaded.errors[0]?.where ?? '')?.[1]) || undefined,
+      problems: loaded.errors.length,
+    });
+  }
+  const content = loaded.content;
+  const images = new Map<string, ImageInfo>(loaded.images);
+  let uploaded = 0;
+  for (const upload of loaded.uploads) {
+    const stored = await options.media!.put(await readFile(upload.file), `image '${upload.src}'`);
+    images.set(upload.src, { url: stored.url, width: stored.width, height: stored.height });
+    if (stored.created) uploaded++;
+  }
+  const rendered = await renderIssue(content, { assetBaseUrl: options.assetBaseUrl, templatesDir: options.templatesDir, images });
+  const sourceHash = hashOf(loaded.source, rendered.html, rendered.text);
+  const saved = await saveIssue(pool, {
     slug: options.slug ? options.slug(content, sourceHash) : content.slug,
     subject: rendered.subject,
     preheader: rendered.preheader,
     template: rendered.template,
     defaultName: content.default_name,
-    source,
+    source: loaded.source,
     sourceHash,
     html: rendered.html,
     text: rendered.text,
   });
+  return { ...saved, uploaded };
 }

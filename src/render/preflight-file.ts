@@ -1,51 +1,48 @@
-import { readFile } from 'node:fs/promises';
-import { isTidingsError, TidingsError } from '../errors';
-import { parseContent } from './content';
+import { isTidingsError, type TidingsError } from '../errors';
+import { readIssueFile, type IssueFileOptions } from './issue-file';
 import { DEFAULT_LIMITS, preflight, type Finding, type PreflightLimits, type PreflightReport, type PreflightRule } from './preflight';
-import { renderIssue, type RenderOptions } from './render-issue';
+import { renderIssue, type RenderOptions, type RenderProblem } from './render-issue';
 
 /**
- * `tidings issue check <file>`: parses and renders a content file exactly as `issue create` does, then runs
- * the preflight rules. A file that does not parse or render is reported as findings too (with file and
- * line), so the operator gets one list of what to fix instead of an exception.
+ * `tidings issue check <file>`: reads, renders and checks a YAML or Markdown issue exactly as `issue create`
+ * would, and reports every problem found in one run: content (unknown or missing fields, with the closest
+ * known field), images that would not load, links, alt texts, size and template errors, each with its file
+ * and line. Nothing is stored or uploaded.
  */
-export async function preflightFile(file: string, options: RenderOptions, limits: PreflightLimits = DEFAULT_LIMITS): Promise<PreflightReport> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new TidingsError('INVALID_INPUT', `cannot read content file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
+export async function preflightFile(file: string, options: RenderOptions & IssueFileOptions, limits: PreflightLimits = DEFAULT_LIMITS): Promise<PreflightReport> {
+  const loaded = await readIssueFile(file, options);
+  const errors: Finding[] = [...loaded.errors];
+  const warnings: Finding[] = [...loaded.warnings];
+  let htmlBytes = 0;
+  if (loaded.content) {
+    const problems: RenderProblem[] = [];
+    try {
+      const rendered = await renderIssue(loaded.content, { ...options, images: loaded.images, problems });
+      const report = preflight({ ...rendered, content: loaded.content, source: loaded.source, file }, limits);
+      // A missing postal address is already reported by the content check, with what to do about it.
+      const known = new Set(errors.map((f) => f.rule));
+      errors.push(...report.errors.filter((f) => !(f.rule === 'postal-address-missing' && known.has('postal-address-missing'))));
+      warnings.push(...report.warnings);
+      htmlBytes = report.htmlBytes;
+    } catch (err) {
+      if (!isTidingsError(err)) throw err;
+      errors.push(findingFromError(err, file));
+    }
+    for (const problem of problems) {
+      errors.push({ rule: problem.rule, severity: 'error', message: problem.message, where: loaded.locate(problem.needle, problem.field) });
+    }
   }
-  try {
-    const content = parseContent(source, file);
-    const rendered = await renderIssue(content, options);
-    return preflight({ ...rendered, content, source, file }, limits);
-  } catch (err) {
-    if (!isTidingsError(err)) throw err;
-    return { errors: [findingFromError(err, file, source)], warnings: [], htmlBytes: 0 };
-  }
+  return { errors, warnings, htmlBytes };
 }
 
-/** A content, template or MJML error as a preflight finding, keeping the file and line the error names. */
-function findingFromError(err: TidingsError, file: string, source: string): Finding {
-  const ctx = err.context as { file?: string; line?: number; href?: string; field?: string };
+/** A template or MJML error as a preflight finding, keeping the file and line the error names. */
+function findingFromError(err: TidingsError, file: string): Finding {
+  const ctx = err.context as { file?: string; line?: number };
   let rule: PreflightRule = 'content';
   if (err.code === 'TEMPLATE_ERROR') rule = /not defined/.test(err.message) ? 'template-variable' : 'template';
   else if (err.code === 'MJML_ERROR') rule = 'mjml';
-  else if (ctx.href !== undefined) rule = ctx.href.trim() === '' ? 'link-empty' : 'link-scheme';
-  else if (ctx.field === 'subject') rule = /empty/.test(err.message) ? 'subject-empty' : /characters,|at most/.test(err.message) ? 'subject-too-long' : 'subject-control-characters';
-  let where = ctx.file && ctx.line ? `${ctx.file}:${ctx.line}` : ctx.file ?? file;
-  if (ctx.href !== undefined || ctx.field) {
-    const line = lineOf(source, ctx.href ? ctx.href : `${String(ctx.field).split('.').pop()}:`);
-    if (line) where = `${file}:${line}`;
-  }
+  const where = ctx.file && ctx.line ? `${ctx.file}:${ctx.line}` : ctx.file ?? file;
   // The message starts with the file (and line) for the CLI; the finding keeps that in `where`.
   const message = err.message.replace(/^(?:[^\s:]+(?::\d+)?: )+/, '');
   return { rule, severity: 'error', message, where };
-}
-
-function lineOf(source: string, needle: string): number | undefined {
-  if (!needle) return undefined;
-  const index = source.split('\n').findIndex((line) => line.includes(needle));
-  return index === -1 ? undefined : index + 1;
 }

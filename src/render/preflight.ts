@@ -10,6 +10,8 @@ import { fillMarkers, marker, type Slot } from './slots';
  */
 export type PreflightRule =
   | 'content'
+  | 'unknown-field'
+  | 'image-missing'
   | 'template-variable'
   | 'template'
   | 'mjml'

@@ -6,7 +6,7 @@ import { convert } from 'html-to-text';
 import mjml2html from 'mjml';
 import { TidingsError } from '../errors';
 import type { IssueContent } from './content';
-import { createMarkdown, isAllowedHref } from './markdown';
+import { createEmailMarkdown, Footnotes, hrefProblem, isAllowedHref } from '../markdown/email-html';
 import { escapeHtml, marker, type Slot } from './slots';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -20,6 +20,13 @@ export interface RenderOptions {
    * bench/render and the tests use it to check that filling markers gives exactly what a full render gives.
    */
   slotValues?: Readonly<Partial<Record<Slot, string>>>;
+  /** Images already looked at (uploaded to the media store, or found under public/), by their source. */
+  images?: ReadonlyMap<string, ImageInfo>;
+  /**
+   * Where content problems go (a link that is not http(s), …). Without it the first render problem is an
+   * error listing them all; `issue check` passes a list to report them with everything else.
+   */
+  problems?: RenderProblem[];
 }
 
 export interface RenderedIssue {
@@ -40,7 +47,11 @@ export async function renderIssue(content: IssueContent, options: RenderOptions)
   const templateDir = path.join(options.templatesDir ?? TEMPLATES_DIR, content.template);
   const layoutFile = path.join(templateDir, 'layout.mjml.hbs');
   const handlebars = await loadTemplateSet(templateDir);
-  const data = buildTemplateData(content, options.assetBaseUrl, options.slotValues ?? {});
+  const { data, problems } = buildTemplateData(content, options, options.slotValues ?? {});
+  if (options.problems) options.problems.push(...problems);
+  else if (problems.length) {
+    throw new TidingsError('CONTENT_INVALID', problems.map((p) => p.message).join('\n'), { field: problems[0].field, href: problems[0].needle, problems: problems.length });
+  }
 
   let mjml: string;
   try {
@@ -91,30 +102,73 @@ async function loadTemplateSet(templateDir: string): Promise<typeof Handlebars> 
   return handlebars;
 }
 
-function buildTemplateData(content: IssueContent, assetBaseUrl: string, slotValues: Readonly<Partial<Record<Slot, string>>>) {
+/** What the renderer knows about an image file: where it is served from and its size in pixels. */
+export interface ImageInfo {
+  url: string;
+  width?: number;
+  height?: number;
+}
+
+/** The width of the default and letter sets' content column (600 px message, 24 px padding each side). */
+export const COLUMN_WIDTH = 552;
+
+/**
+ * The data a template sees (documented in docs/templates.md). Markdown fields are rendered to email-safe HTML
+ * (fields ending in Html) and, where a template may want to place images itself, to blocks (fields ending in
+ * Blocks: `{ html }` or `{ image: { src, alt, width, height } }`).
+ */
+function buildTemplateData(content: IssueContent, options: RenderOptions, slotValues: Readonly<Partial<Record<Slot, string>>>) {
   // A given value is escaped by the escaper sends use when they fill markers (Handlebars spells a few
   // entities differently), so a full render and a filled-in message can be compared byte for byte.
   const slot = (name: Slot) => {
     const value = slotValues[name];
     return value === undefined ? marker(name) : new Handlebars.SafeString(escapeHtml(value));
   };
+  const problems: RenderProblem[] = [];
   let field = '';
-  const md = createMarkdown(() => field);
+  const report = (problem: RenderProblem) => problems.push(problem);
+  const imageOf = (src: string): ImageInfo => options.images?.get(src) ?? { url: new URL(src, options.assetBaseUrl).toString() };
+  const md = createEmailMarkdown({
+    allowHtml: content.allow_html,
+    footnotes: new Footnotes().define(content.footnotes),
+    imageSrc: (src) => imageOf(src).url,
+    report: (p) => report({ ...p, field, message: `field '${field}': ${p.message}` }),
+  });
   const at = <T>(name: string, fn: () => T): T => {
     field = name;
     return fn();
   };
-  const asset = (name: string, src: string) => {
-    const resolved = new URL(src, assetBaseUrl).toString();
-    if (!isAllowedHref(resolved)) throw new TidingsError('CONTENT_INVALID', `field '${name}': image '${src}' is not an http(s) URL`, { field: name, href: src });
-    return resolved;
+  const asset = (name: string, image: { src: string; alt: string; title?: string } | undefined) => {
+    if (!image) return null;
+    const info = imageOf(image.src);
+    if (!isAllowedHref(info.url)) {
+      report({ rule: 'link-scheme', field: name, needle: image.src, message: `field '${name}': image '${image.src}' is not an http(s) URL` });
+    }
+    return { src: info.url, alt: image.alt, title: image.title ?? '', width: info.width ?? null, height: info.height ?? null, columnWidth: columnWidthOf(info) };
   };
   const href = (name: string, value: string | undefined) => {
     if (value === undefined || value === '') return '';
-    if (!isAllowedHref(value)) throw new TidingsError('CONTENT_INVALID', `field '${name}': link '${value}' is not an http(s) or mailto URL`, { field: name, href: value });
-    return value;
+    const problem = hrefProblem(value, `field '${name}': link`);
+    if (problem) {
+      report({ ...problem, field: name, needle: value.trim() });
+      return '';
+    }
+    return value.trim();
   };
+  const blocks = (name: string, src: string): TemplateBlock[] =>
+    at(name, () =>
+      md.blocks(src).map((block) => {
+        if (!block.image) return block;
+        const info = [...(options.images?.values() ?? [])].find((i) => i.url === block.image.src) ?? { url: block.image.src };
+        return { image: { ...block.image, width: info.width ?? null, height: info.height ?? null, columnWidth: columnWidthOf(info) } };
+      }),
+    );
+  const htmlOf = (list: TemplateBlock[]) =>
+    list.map((b) => b.html ?? `<img src="${escapeHtml(b.image!.src)}" alt="${escapeHtml(b.image!.alt)}" width="${COLUMN_WIDTH}" style="display:block;width:100%;height:auto;border:0;">`).join('');
 
+  const introBlocks = blocks('intro', content.intro);
+  // A template may greet the reader in the intro's first text block: there always is one.
+  if (!introBlocks[0]?.html) introBlocks.unshift({ html: '' });
   const issue = {
     slug: content.slug,
     subject: content.subject,
@@ -122,16 +176,19 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string, slotValu
     title: content.title,
     subtitleHtml: at('subtitle', () => md.inline(content.subtitle)),
     originalUrl: href('original_url', content.original_url),
-    hero: content.hero ? { src: asset('hero.src', content.hero.src), alt: content.hero.alt } : null,
-    introHtml: at('intro', () => md.block(content.intro)),
+    hero: asset('hero', content.hero),
+    introHtml: htmlOf(introBlocks),
+    introBlocks,
     sections: content.sections.map((section, s) => ({
       title: section.title,
+      introHtml: at(`sections.${s}.intro`, () => md.block(section.intro)),
       articles: section.articles.map((a, i) => {
         const base = `sections.${s}.articles.${i}`;
+        const bodyBlocks = blocks(`${base}.body`, a.body);
         return {
           title: a.title,
-          image: a.image ? { src: asset(`${base}.image.src`, a.image.src), alt: a.image.alt } : null,
-          captionHtml: at(`${base}.caption`, () => md.inline(a.caption)),
+          image: asset(`${base}.image`, a.image),
+          captionHtml: at(`${base}.caption`, () => md.inline(a.caption || (a.image?.title ?? ''))),
           quoteHtml: at(`${base}.quote`, () => md.block(a.quote)),
           readMore: href(`${base}.read_more`, a.read_more),
           readMoreLabel: a.read_more_label,
@@ -143,6 +200,8 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string, slotValu
             textHtml: l.url ? '' : at(`${base}.links.${j}.text`, () => md.inline(l.text)),
           })),
           creditHtml: at(`${base}.credit`, () => md.inline(a.credit)),
+          bodyHtml: htmlOf(bodyBlocks),
+          bodyBlocks,
         };
       }),
     })),
@@ -156,18 +215,45 @@ function buildTemplateData(content: IssueContent, assetBaseUrl: string, slotValu
         }
       : null,
     closingHtml: at('closing', () => md.inline(content.closing)),
+    author: content.author,
+    portrait: asset('portrait', content.portrait),
+    signOffHtml: at('sign_off', () => md.block(content.sign_off)),
+    footnotesHtml: md.footnotes(),
     postalAddress: content.postal_address,
   };
   return {
-    issue,
-    list: { name: slot('listName') },
-    subscriber: { name: slot('name') },
-    links: {
-      unsubscribe: slot('unsubscribeUrl'),
-      webVersion: slot('webVersionUrl'),
-      openPixel: slot('openPixelUrl'),
+    data: {
+      issue,
+      list: { name: slot('listName') },
+      subscriber: { name: slot('name') },
+      links: {
+        unsubscribe: slot('unsubscribeUrl'),
+        webVersion: slot('webVersionUrl'),
+        openPixel: slot('openPixelUrl'),
+      },
     },
+    problems,
   };
+}
+
+/** A piece of a Markdown field as a template sees it: text (HTML) or one standalone image. */
+export interface TemplateBlock {
+  html?: string;
+  image?: { src: string; alt: string; title: string; width: number | null; height: number | null; columnWidth: number };
+}
+
+function columnWidthOf(info: ImageInfo): number {
+  return info.width ? Math.min(info.width, COLUMN_WIDTH) : COLUMN_WIDTH;
+}
+
+/** A problem in the content found while rendering (a bad link, an image without alt text). */
+export interface RenderProblem {
+  rule: 'link-scheme' | 'link-empty' | 'url-malformed';
+  /** The content field, dotted. */
+  field: string;
+  message: string;
+  /** Text to look for in the source to find the line. */
+  needle: string;
 }
 
 /**

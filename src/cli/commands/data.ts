@@ -11,7 +11,6 @@ import { IMPORT_SOURCES, type ImportSource } from '../../imports/sources';
 import { IMPORTED_STATUSES, type DefaultStatus } from '../../imports/statuses';
 import { parseEncoding } from '../../imports/text-encoding';
 import { exportList } from '../../imports/export';
-import { createIssueFromFile } from '../../issues/create-issue';
 import { commandContext, output, withServices } from '../context';
 
 export async function listCreateCommand(slug: string, opts: { name: string; doubleOptIn?: boolean; json?: boolean }): Promise<void> {
@@ -139,13 +138,3 @@ export async function exportCommand(listSlug: string, opts: { format: string; st
   });
 }
 
-export async function issueCreateCommand(file: string, opts: { json?: boolean }): Promise<void> {
-  const ctx = commandContext({ ...opts, quiet: true });
-  await withServices(ctx, async ({ pool, config }) => {
-    const { issue, created, updated } = await createIssueFromFile(pool, file, { assetBaseUrl: config.assetBaseUrl });
-    const verb = created ? 'created' : updated ? 'updated' : 'unchanged:';
-    output(ctx, { id: issue.id, slug: issue.slug, subject: issue.subject, created, updated, htmlBytes: Buffer.byteLength(issue.html) }, [
-      `${verb} issue ${issue.slug} (id ${issue.id}): ${issue.subject}`,
-    ]);
-  });
-}

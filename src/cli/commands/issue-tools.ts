@@ -4,9 +4,9 @@ import { getIssue } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
 import { TidingsError } from '../../errors';
 import { createMailer } from '../../app/runtime';
-import { loadContentFile } from '../../render/content';
+import { issueFileOptions } from '../../issues/issue-file-options';
+import { readIssueFile } from '../../render/issue-file';
 import { formatFindings } from '../../render/preflight';
-import { preflightFile } from '../../render/preflight-file';
 import { writePreview } from '../../render/preview';
 import { renderIssue } from '../../render/render-issue';
 import { Links } from '../../security/links';
@@ -17,18 +17,6 @@ import { testSend } from '../../send/test-send';
 import { commandContext, output, withServices } from '../context';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-
-/** `tidings issue check <file>`: the preflight rules on a content file; exit code 1 when an error is found. */
-export async function issueCheckCommand(file: string, opts: { json?: boolean; templates?: string }): Promise<void> {
-  const ctx = commandContext({ ...opts, quiet: true });
-  const report = await preflightFile(file, { assetBaseUrl: ctx.config.assetBaseUrl, templatesDir: opts.templates });
-  const ok = report.errors.length === 0;
-  output(ctx, { id: file, ok, htmlBytes: report.htmlBytes, errors: report.errors, warnings: report.warnings }, [
-    ...formatFindings(report),
-    `${ok ? 'ok' : 'not sendable'}: ${file}: ${report.errors.length} error(s), ${report.warnings.length} warning(s)${report.htmlBytes ? `, HTML ${kb(report.htmlBytes)} (Gmail clips above 102 KB)` : ''}`,
-  ]);
-  if (!ok) process.exitCode = 1;
-}
 
 /**
  * `tidings preview <issue> [--out dir]`: the HTML, text and .eml of one personalised message plus PNG
@@ -41,12 +29,16 @@ export async function previewCommand(
 ): Promise<void> {
   const ctx = commandContext({ ...opts, quiet: true });
   const { config } = ctx;
-  const isFile = /\.ya?ml$/i.test(issueRef) && (await stat(issueRef).then((s) => s.isFile(), () => false));
+  const isFile = /\.(ya?ml|md|markdown)$/i.test(issueRef) && (await stat(issueRef).then((s) => s.isFile(), () => false));
   let message;
   if (isFile) {
     if (opts.list) throw new TidingsError('INVALID_INPUT', '--list needs a stored issue; preview a content file without it');
-    const { content } = await loadContentFile(issueRef);
-    const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl });
+    const loaded = await readIssueFile(issueRef, await issueFileOptions(config));
+    if (!loaded.content || loaded.errors.length) {
+      throw new TidingsError('CONTENT_INVALID', `${issueRef} has problems; see \`tidings issue check ${issueRef}\`:\n  ${formatFindings({ errors: loaded.errors, warnings: [], htmlBytes: 0 }).join('\n  ')}`);
+    }
+    const content = loaded.content;
+    const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl, images: loaded.images });
     const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
     message = buildSingleMessage({
       config,

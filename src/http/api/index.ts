@@ -4,13 +4,14 @@ import { requireAdminToken } from './auth';
 import { importRoutes } from './imports';
 import { issueRoutes } from './issues';
 import { listRoutes } from './lists';
+import { mediaRoutes } from './media';
 import { openApiDocument } from './openapi';
 import { mountRoutes, sendError, type ApiRoute } from './route';
 import { sendRoutes } from './sends';
 import { subscriberRoutes } from './subscribers';
 import { suppressionRoutes } from './suppressions';
 
-export const API_ROUTES: ApiRoute[] = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...issueRoutes, ...sendRoutes, ...suppressionRoutes];
+export const API_ROUTES: ApiRoute[] = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...issueRoutes, ...sendRoutes, ...suppressionRoutes, ...mediaRoutes];
 
 /** The admin API, mounted at /api: bearer token first, then JSON bodies, the routes, and JSON errors. */
 export function apiRouter(services: Services): Router {

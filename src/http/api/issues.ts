@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { getIssue, getIssueSource } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
 import { createIssueFromFile } from '../../issues/create-issue';
+import { issueFileOptions } from '../../issues/issue-file-options';
 import { neutralHtml } from '../../render/web-version';
 import { parseContent, type IssueContent } from '../../render/content';
 import { preflight } from '../../render/preflight';
@@ -30,19 +31,20 @@ const summary = (i: { id: number; slug: string; subject: string; preheader: stri
 
 export const issueRoutes = [
   route({
-    method: 'post', path: '/issues', tag: 'issues', summary: 'Create (or update, while never sent) an issue from its content YAML', status: 201,
-    raw: { contentType: 'application/yaml', description: 'The content file, as `tidings issue create` reads it' },
+    method: 'post', path: '/issues', tag: 'issues', summary: 'Create (or update, while never sent) an issue from its content: YAML, or Markdown with Content-Type: text/markdown', status: 201,
+    raw: { contentType: 'application/yaml', description: 'The content file, as `tidings issue create` reads it (send Markdown as text/markdown)' },
+    query: z.object({ list: z.string().min(1).optional().meta({ description: 'take what the issue leaves out (template, postal address, default name) from this list' }) }),
     response: issue.extend({ created: z.boolean(), updated: z.boolean() }),
-    handler: async ({ services, req }) => {
+    handler: async ({ services, req, query }) => {
       const source = await text(req);
       if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError(413, 'TOO_LARGE', 'the content is larger than 2 MB');
       if (!source.trim()) throw new ApiError(400, 'INVALID_INPUT', 'body: expected the issue content (YAML)', 'body');
       // The same path as the CLI (render, store, links), through a private temporary file.
       const dir = await mkdtemp(path.join(tmpdir(), 'tidings-issue-'));
       try {
-        const file = path.join(dir, 'issue.yaml');
+        const file = path.join(dir, req.is('text/markdown') ? 'issue.md' : 'issue.yaml');
         await writeFile(file, source);
-        const result = await createIssueFromFile(services.pool, file, { assetBaseUrl: services.config.assetBaseUrl });
+        const result = await createIssueFromFile(services.pool, file, await issueFileOptions(services.config, services.pool, query.list));
         return { ...summary(result.issue), created: result.created, updated: result.updated };
       } finally {
         await rm(dir, { recursive: true, force: true });
