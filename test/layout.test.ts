@@ -51,6 +51,15 @@ describe('layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('gives the fan-out and deliver processors their store, never the services or the database', () => {
+    for (const file of ['workers/deliver.ts', 'workers/fanout.ts']) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      const runtimeImports = [...text.matchAll(/^import (?!type )[^;]*from '([^']+)'/gm)].map((m) => m[1]);
+      expect(runtimeImports.filter((i) => i.includes('/db/') || i.includes('/app/')), file).toEqual([]);
+      expect(text, file).not.toMatch(/\bServices\b/);
+    }
+  });
+
   it('builds the DKIM signer once per process, in the wiring', () => {
     const builders = code.filter((f) => f !== 'src/mail/dkim.ts' && /dkimSignerFor\(/.test(readFileSync(path.join(root, f), 'utf8')));
     // services.ts for every process with services; the file preview, which has none, makes its own.

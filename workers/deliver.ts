@@ -1,18 +1,18 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Services } from '../src/app/services';
-import { claimDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../src/db/deliveries';
-import { markPaused } from '../src/db/send-control';
-import { finishSendsIfDone, updatePolicyStreaks, type PolicyStreakUpdate } from '../src/db/sends';
-import { applyBounceReports } from '../src/bounces/apply';
+import type { Config } from '../src/config';
+import type { ClaimedDelivery, DeliveryResult } from '../src/db/deliveries';
+import type { PolicyStreakUpdate } from '../src/db/sends';
 import type { BounceReport } from '../src/bounces/report';
 import { refusalReport } from '../src/bounces/smtp-refusals';
+import type { Logger } from '../src/log';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import type { DeliverJobData } from '../src/queue/queues';
 import { retryDelayMs } from '../src/send/retry-schedule';
 import { singleLine } from '../src/render/slots';
+import type { Links } from '../src/security/links';
 import { recordFailed, recordSent, recordSmtpLatency } from '../src/metrics';
 import { Batcher } from '../src/util/batcher';
-import { SendMessageCache } from './send-message-cache';
+import type { SendMessage } from './send-message-cache';
 
 /**
  * Claims and results are written in batches of up to 200, each waiting at most 20 ms to fill: jobs reach a
@@ -24,7 +24,33 @@ const BATCHING = { maxSize: 200, maxWaitMs: 20 };
 const FINISH_CHECK_MS = 250;
 
 /** `refusal`: a permanent refusal, applied as a bounce report once the outcome is recorded. */
-type Outcome = DeliveryResult & { sendId: number; refusal?: BounceReport };
+export type Outcome = DeliveryResult & { sendId: number; refusal?: BounceReport };
+
+/** The rows the deliver processor reads and writes (src/db/deliver-store.ts implements it over PostgreSQL). */
+export interface DeliverStore {
+  /** Claims a batch of deliveries (see claimDeliveries): the ones not returned are not to be sent by us. */
+  claimDeliveries(ids: number[], lockSeconds: number): Promise<ClaimedDelivery[]>;
+  recordDeliveryResults(results: DeliveryResult[]): Promise<void>;
+  /** Adds to the sends' 5.7.x streaks; returns the sends whose streak reached `limit`. */
+  updatePolicyStreaks(updates: PolicyStreakUpdate[], limit: number): Promise<number[]>;
+  /** Pauses a send that has not ended; false-ish when it could not be paused. */
+  markPaused(sendId: number, reason: string): Promise<unknown>;
+  /** Marks finished the sends among `sendIds` with nothing left to deliver; returns those. */
+  finishSendsIfDone(sendIds: number[]): Promise<number[]>;
+}
+
+/** What the deliver processor works with: given, never taken from a services object. */
+export interface DeliverDeps {
+  store: DeliverStore;
+  mailer: Mailer;
+  /** The prebuilt message of each send (SendMessageCache). */
+  messages: { get(sendId: number): Promise<SendMessage> };
+  links: Pick<Links, 'unsubscribe' | 'openPixel' | 'clickBase'>;
+  /** Puts permanent refusals through the bounce policy (applyBounceReports). */
+  applyRefusals(reports: BounceReport[]): Promise<unknown>;
+  log: Logger;
+  config: Pick<Config, 'deliveryLockSeconds' | 'policyFailureLimit' | 'retry' | 'throttlesPerAttempt' | 'throttlePauseSeconds'>;
+}
 
 /**
  * Sends one delivery per job: claim it (batched with the other jobs in flight), build the message from the
@@ -35,7 +61,6 @@ type Outcome = DeliveryResult & { sendId: number; refusal?: BounceReport };
 export class DeliverProcessor {
   private readonly claims: Batcher<number, ClaimedDelivery | undefined>;
   private readonly results: Batcher<Outcome, undefined>;
-  private readonly messages: SendMessageCache;
   /** Set once the BullMQ worker exists: lets a throttling reply slow the whole queue down. */
   worker?: Worker<DeliverJobData>;
   /** DOMAIN_LIMITS: slows only the domain group of a throttled job; false when the job has no group. */
@@ -44,13 +69,9 @@ export class DeliverProcessor {
   private readonly policyStreakSends = new Set<number>();
   private readonly finishChecks = new Map<number, { last: number; timer?: NodeJS.Timeout }>();
 
-  constructor(
-    private readonly services: Services,
-    private readonly mailer: Mailer,
-  ) {
-    this.messages = new SendMessageCache(services);
+  constructor(private readonly deps: DeliverDeps) {
     this.claims = new Batcher(async (ids) => {
-      const claimed = new Map((await claimDeliveries(services.pool, ids, services.config.deliveryLockSeconds)).map((d) => [d.id, d]));
+      const claimed = new Map((await deps.store.claimDeliveries(ids, deps.config.deliveryLockSeconds)).map((d) => [d.id, d]));
       return ids.map((id) => claimed.get(id));
     }, BATCHING);
     this.results = new Batcher((outcomes) => this.record(outcomes), BATCHING);
@@ -60,27 +81,28 @@ export class DeliverProcessor {
     const delivery = await this.claims.add(job.data.deliveryId);
     if (!delivery) return 'skipped';
     // Only unusual outcomes are logged: the child logger is made when one happens, not for every email.
-    const log = () => this.services.log.child({ deliveryId: delivery.id, sendId: delivery.sendId });
+    const { links, store } = this.deps;
+    const log = () => this.deps.log.child({ deliveryId: delivery.id, sendId: delivery.sendId });
     if (delivery.status === 'suppressed') {
       log().info({ event: 'delivery.suppressed' }, 'subscriber left or is blocked: not sent');
-      await finishSendsIfDone(this.services.pool, [delivery.sendId]);
+      await store.finishSendsIfDone([delivery.sendId]);
       return 'suppressed';
     }
-    const message = await this.messages.get(delivery.sendId);
+    const message = await this.deps.messages.get(delivery.sendId);
     const prepared = message.template.prepare({
       deliveryId: delivery.id,
       email: delivery.email,
       name: singleLine(delivery.name) || message.defaultName,
-      unsubscribeUrl: this.services.links.unsubscribe(delivery.subscriberId, message.listId, delivery.id),
-      openPixelUrl: this.services.links.openPixel(delivery.id),
-      clickBase: message.tracking ? this.services.links.clickBase(delivery.id) : '',
+      unsubscribeUrl: links.unsubscribe(delivery.subscriberId, message.listId, delivery.id),
+      openPixelUrl: links.openPixel(delivery.id),
+      clickBase: message.tracking ? links.clickBase(delivery.id) : '',
     });
     const messageId = message.template.messageId(delivery.id);
     const base = { id: delivery.id, sendId: delivery.sendId, messageId };
     let failure: SmtpError;
     const smtpStarted = performance.now();
     try {
-      const result = await this.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, prepared);
+      const result = await this.deps.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, prepared);
       recordSmtpLatency(result.route, (performance.now() - smtpStarted) / 1000);
       recordSent(result.route);
       await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });
@@ -91,7 +113,7 @@ export class DeliverProcessor {
     }
 
     const context = { attempt: delivery.attempts, response: failure.response, route: failure.route, kind: failure.kind };
-    const { retry, throttlesPerAttempt, throttlePauseSeconds } = this.services.config;
+    const { retry, throttlesPerAttempt, throttlePauseSeconds } = this.deps.config;
     // A throttle holds the route back without spending the delivery's attempt, a bounded number of times: past
     // that it counts as a temporary failure, so a route that never stops throttling still ends the send.
     if (failure.kind === 'throttled' && delivery.throttles < throttlesPerAttempt) {
@@ -130,15 +152,15 @@ export class DeliverProcessor {
   }
 
   private async record(outcomes: Outcome[]): Promise<undefined[]> {
-    const { pool, config, log } = this.services;
-    await recordDeliveryResults(pool, outcomes);
+    const { store, config, log } = this.deps;
+    await store.recordDeliveryResults(outcomes);
     await this.applyRefusals(outcomes);
     const streaks = policyStreaks(outcomes).filter((u) => u.failures > 0 || this.policyStreakSends.has(u.sendId));
     for (const u of streaks) if (u.failures > 0) this.policyStreakSends.add(u.sendId);
-    const overLimit = streaks.length ? await updatePolicyStreaks(pool, streaks, config.policyFailureLimit) : [];
+    const overLimit = streaks.length ? await store.updatePolicyStreaks(streaks, config.policyFailureLimit) : [];
     for (const sendId of overLimit) {
       const reason = `paused: ${config.policyFailureLimit} or more 5.7.x refusals in a row (policy or authentication): check the sender's domain, DKIM and SMTP credentials, then resume`;
-      if (await markPaused(pool, sendId, reason)) log.error({ event: 'send.paused', sendId, reason }, 'send paused by policy refusals');
+      if (await store.markPaused(sendId, reason)) log.error({ event: 'send.paused', sendId, reason }, 'send paused by policy refusals');
     }
     for (const sendId of new Set(outcomes.map((o) => o.sendId))) this.checkFinished(sendId);
     return outcomes.map(() => undefined);
@@ -148,9 +170,8 @@ export class DeliverProcessor {
   private async applyRefusals(outcomes: Outcome[]): Promise<void> {
     const reports = outcomes.flatMap((o) => (o.refusal ? [o.refusal] : []));
     if (reports.length === 0) return;
-    const { pool, log } = this.services;
-    await applyBounceReports({ pool, log }, reports).catch((err) =>
-      log.error({ event: 'bounce.apply_failed', source: 'smtp', err }, 'could not apply SMTP refusals as bounces'),
+    await this.deps.applyRefusals(reports).catch((err) =>
+      this.deps.log.error({ event: 'bounce.apply_failed', source: 'smtp', err }, 'could not apply SMTP refusals as bounces'),
     );
   }
 
@@ -162,14 +183,14 @@ export class DeliverProcessor {
     const run = () => {
       state.timer = undefined;
       state.last = Date.now();
-      finishSendsIfDone(this.services.pool, [sendId]).then(
+      this.deps.store.finishSendsIfDone([sendId]).then(
         (finished) => {
           if (finished.length) {
-            this.services.log.info({ event: 'send.finished', sendId }, 'send finished');
+            this.deps.log.info({ event: 'send.finished', sendId }, 'send finished');
             this.finishChecks.delete(sendId);
           }
         },
-        (err) => this.services.log.error({ event: 'send.finish_check_failed', sendId, err }, 'could not check whether the send finished'),
+        (err) => this.deps.log.error({ event: 'send.finish_check_failed', sendId, err }, 'could not check whether the send finished'),
       );
     };
     const wait = state.last + FINISH_CHECK_MS - Date.now();
@@ -181,7 +202,7 @@ export class DeliverProcessor {
   async flushFinishChecks(): Promise<void> {
     const pending = [...this.finishChecks.entries()].filter(([, s]) => s.timer);
     for (const [, state] of pending) clearTimeout(state.timer);
-    if (pending.length) await finishSendsIfDone(this.services.pool, pending.map(([id]) => id));
+    if (pending.length) await this.deps.store.finishSendsIfDone(pending.map(([id]) => id));
     this.finishChecks.clear();
   }
 }

@@ -1,13 +1,17 @@
 import { Worker } from 'bullmq';
 import type { Services } from '../src/app/services';
+import { applyBounceReports } from '../src/bounces/apply';
+import { createDeliverStore } from '../src/db/deliver-store';
+import { createFanoutStore } from '../src/db/fanout-store';
 import { TidingsError } from '../src/errors';
 import type { Mailer } from '../src/mail/mailer';
-import { DELIVER_QUEUE, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
+import { DELIVER_QUEUE, deliverBacklog, enqueueDeliveries, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
 import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { DomainWorkers } from './domain-workers';
 import { createFanoutProcessor } from './fanout';
+import { SendMessageCache } from './send-message-cache';
 
 /** The limiter's ceiling when SEND_RATE is unset. */
 const UNLIMITED_PER_SECOND = 1_000_000;
@@ -54,12 +58,25 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
   const { config, log } = services;
   await checkRedisEvictionPolicy(services.redis, services);
   const fanoutConnection = createRedis(config);
-  const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor(services), {
+  const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor({
+    store: createFanoutStore(services.pool),
+    queue: { enqueueDeliveries: (ids) => enqueueDeliveries(services.queues, ids), backlog: () => deliverBacklog(services.queues) },
+    log,
+    config,
+  }), {
     connection: fanoutConnection,
     prefix: config.queuePrefix,
     concurrency: 2,
   });
-  const deliverProcessor = new DeliverProcessor(services, mailer);
+  const deliverProcessor = new DeliverProcessor({
+    store: createDeliverStore(services.pool),
+    mailer,
+    messages: new SendMessageCache(services),
+    links: services.links,
+    applyRefusals: (reports) => applyBounceReports(services, reports),
+    log,
+    config,
+  });
   const deliverOptions = {
     prefix: config.queuePrefix,
     concurrency: options.concurrency,

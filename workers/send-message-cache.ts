@@ -24,7 +24,7 @@ export interface SendMessage {
  */
 export class SendMessageCache {
   private readonly entries = new Map<number, Promise<SendMessage>>();
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Pick<Services, 'pool' | 'config' | 'links' | 'dkim'>) {}
 
   get(sendId: number): Promise<SendMessage> {
     let entry = this.entries.get(sendId);

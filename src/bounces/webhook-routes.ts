@@ -14,7 +14,7 @@ import type { BounceReport, DeliveryReport } from './report';
  * The signature (or basic auth) is checked on the raw body before anything is parsed or stored: a bad one gets
  * 401 and changes nothing. A provider whose secret is not configured answers 404.
  */
-export function webhookRoutes(services: Services): Router {
+export function webhookRoutes(services: Pick<Services, 'config' | 'pool' | 'log'>): Router {
   const router = Router();
   const { webhooks } = services.config;
   const raw = express.raw({ type: () => true, limit: '5mb' });

@@ -18,7 +18,7 @@ const APP_JS = readFileSync(new URL('./admin-app.js', import.meta.url), 'utf8');
  * /admin (the operator page), /admin/queues (Bull Board) and their data, behind ADMIN_TOKEN; /metrics for
  * Prometheus (no personal data in it; keep it off the public internet or scrape it through a proxy).
  */
-export function adminRoutes(services: Services): Router {
+export function adminRoutes(services: Pick<Services, 'config' | 'queues' | 'pool' | 'log'>): Router {
   const router = Router();
   collectProcessMetrics();
   watchQueues([services.queues.fanout, services.queues.deliver]);

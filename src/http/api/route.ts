@@ -78,7 +78,7 @@ function validationError(where: 'params' | 'query' | 'body', error: z.ZodError):
   return new ApiError(400, 'INVALID_INPUT', `${field}: ${issue.message}`, field);
 }
 
-export function sendError(res: Response, err: unknown, services: Services): void {
+export function sendError(res: Response, err: unknown, services: Pick<Services, 'log'>): void {
   if (err instanceof ApiError) {
     res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     return;

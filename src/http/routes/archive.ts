@@ -14,7 +14,7 @@ const FEED_LENGTH = 50;
  * GET /archive/feed.xml (the same as Atom) and GET /archive/:slug (one web version). Only issues sent to a
  * list whose archive is public appear; anything else is the same 404 as an address that never existed.
  */
-export function archiveRoutes(services: Services): Router {
+export function archiveRoutes(services: Pick<Services, 'pool' | 'links'>): Router {
   const router = Router();
   const notFound = (res: Response) => res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
 

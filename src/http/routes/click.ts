@@ -11,7 +11,7 @@ import { strings } from '../strings';
  * open redirect, and a link id of another issue answers 404. Every click is recorded; suspected scanner
  * clicks (HEAD, known agents, within seconds of sending, every link at once) carry flags.
  */
-export function clickRoutes(services: Services): Router {
+export function clickRoutes(services: Pick<Services, 'pool' | 'links' | 'events'>): Router {
   const router = Router();
   const bursts = new BurstDetector();
   router.get('/c/:token/:linkId', async (req, res) => {

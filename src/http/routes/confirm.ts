@@ -11,7 +11,7 @@ import { strings } from '../strings';
  * GETs); POST /confirm/:token confirms. The token is a 'confirm' token (an unsubscribe or click token does
  * not verify) and expires after 7 days.
  */
-export function confirmRoutes(services: Services): Router {
+export function confirmRoutes(services: Pick<Services, 'pool' | 'links' | 'log'>): Router {
   const router = Router();
   const readBody = express.text({ type: () => true, limit: '4kb' });
 

@@ -3,7 +3,7 @@ import type { Services } from '../../app/services';
 import { ping } from '../../db/pool';
 
 /** GET /healthz: 200 when PostgreSQL and Redis answer, 503 naming the one that does not. */
-export function healthRoutes(services: Services): Router {
+export function healthRoutes(services: Pick<Services, 'pool' | 'redis'>): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
     const timeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);

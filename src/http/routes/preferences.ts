@@ -11,7 +11,7 @@ import { strings } from '../strings';
  * Reached with a 'preferences' token (from the unsubscribe and confirmation pages; it expires after 7 days).
  * GETs change nothing; changes are POSTs.
  */
-export function preferencesRoutes(services: Services): Router {
+export function preferencesRoutes(services: Pick<Services, 'pool' | 'links' | 'log'>): Router {
   const router = Router();
   const readForm = express.urlencoded({ extended: false, limit: '8kb' });
   const invalid = (res: express.Response) => res.status(400).send(page(strings.invalidLinkTitle, paragraph(strings.invalidLinkBody)));

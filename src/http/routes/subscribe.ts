@@ -24,7 +24,7 @@ const wantsJson = (req: Request) => Boolean(req.is('application/json')) || req.a
  * Limits: requests per client address (Redis), one confirmation email per address per 24 hours (Redis,
  * and a database claim that also holds when Redis is down), a honeypot field, a small body.
  */
-export function subscribeRoutes(services: Services): Router {
+export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'pool' | 'redis' | 'links' | 'dkim' | 'readerMail'>): Router {
   const router = Router();
   const { config, log } = services;
   const perIp = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:subscribe-ip`, points: SUBSCRIBE_PER_IP_PER_MINUTE, duration: 60 });

@@ -17,7 +17,7 @@ const PIXEL_HEADERS = {
  * shutdown); machine opens (Apple Mail Privacy Protection, Google/Yahoo image proxies) are stored with
  * flags. A token that does not verify records nothing and answers 404. No cookies, ever.
  */
-export function trackingRoutes(services: Services): Router {
+export function trackingRoutes(services: Pick<Services, 'links' | 'events'>): Router {
   const router = Router();
   router.get('/o/:token', (req, res) => {
     const open = services.links.readOpen(req.params.token.replace(/\.gif$/, ''));

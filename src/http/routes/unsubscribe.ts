@@ -24,7 +24,7 @@ export function isAllListsBody(body: unknown): boolean {
  * POST /unsubscribe/:token unsubscribes: from that page's button, or from a mail client's RFC 8058
  * one-click request. Repeating it is harmless.
  */
-export function unsubscribeRoutes(services: Services): Router {
+export function unsubscribeRoutes(services: Pick<Services, 'pool' | 'links' | 'log'>): Router {
   const router = Router();
   const readBody = express.text({ type: () => true, limit: '16kb' });
 

@@ -1,0 +1,170 @@
+import { DelayedError, type Job } from 'bullmq';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { FanoutPage } from '../src/db/deliveries';
+import type { Send } from '../src/db/sends';
+import type { SendStatus } from '../src/db/states';
+import type { FanoutJobData } from '../src/queue/queues';
+import { createFanoutProcessor, type FanoutStore } from '../workers/fanout';
+
+// The fan-out's decisions with plain in-memory fakes (no PostgreSQL or Redis); sending-control and
+// sending-processes run the same processor against the real services.
+
+const log = pino({ level: 'silent' });
+
+/** The rules of src/db's fan-out queries over maps: one list of recipients, deliveries unique per subscriber. */
+class MemoryFanoutStore implements FanoutStore {
+  send: Send;
+  readonly recipients: number[];
+  /** subscriber id → delivery */
+  readonly deliveries = new Map<number, { id: number; status: string }>();
+  private nextId = 100;
+
+  constructor(recipients: number[], status: SendStatus = 'queued', scheduledAt: Date | null = null) {
+    this.recipients = [...recipients].sort((a, b) => a - b);
+    const now = new Date();
+    this.send = { id: 1, issueId: 1, listId: 1, status, statusReason: null, total: 0, fanoutCursor: 0, scheduledAt, fannedOutAt: null, startedAt: null, finishedAt: null, createdAt: now };
+  }
+
+  async getSend() {
+    return { ...this.send };
+  }
+  async getSendStatus() {
+    return this.send.status;
+  }
+  async countRecipients() {
+    return this.recipients.length;
+  }
+  async setSendTotal(_: number, total: number) {
+    this.send.total = total;
+  }
+  async transitionSend(_: number, from: readonly SendStatus[], to: SendStatus) {
+    if (!from.includes(this.send.status)) return false;
+    this.send.status = to;
+    return true;
+  }
+  async createDeliveryPage(_s: number, _l: number, after: number, pageSize: number): Promise<FanoutPage> {
+    // A round trip's worth of waiting: the previous page's jobs are going to Redis meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    const page = this.recipients.filter((id) => id > after).slice(0, pageSize);
+    if (page.length === 0) return { lastSubscriberId: null, queuedDeliveryIds: [] };
+    for (const subscriberId of page) if (!this.deliveries.has(subscriberId)) this.deliveries.set(subscriberId, { id: this.nextId++, status: 'queued' });
+    return { lastSubscriberId: page[page.length - 1], queuedDeliveryIds: page.map((s) => this.deliveries.get(s)!).filter((d) => d.status === 'queued').map((d) => d.id) };
+  }
+  async setFanoutCursor(_: number, cursor: number) {
+    this.send.fanoutCursor = cursor;
+  }
+  async markFannedOut() {
+    this.send.total = this.deliveries.size;
+    this.send.fannedOutAt = new Date();
+  }
+  async finishSendsIfDone(ids: number[]) {
+    const left = [...this.deliveries.values()].some((d) => ['queued', 'sending', 'retrying'].includes(d.status));
+    if (this.send.status !== 'sending' || left) return [];
+    this.send.status = 'finished';
+    return ids;
+  }
+}
+
+function fanoutJob() {
+  const delayedUntil: number[] = [];
+  const progress: unknown[] = [];
+  const j = {
+    data: { sendId: 1 },
+    moveToDelayed: async (at: number) => void delayedUntil.push(at),
+    updateProgress: async (p: unknown) => void progress.push(p),
+  };
+  return { job: j as unknown as Job<FanoutJobData>, delayedUntil, progress };
+}
+
+function setup(store: MemoryFanoutStore, onEnqueue: (ids: number[]) => void = () => {}) {
+  const queued: number[] = [];
+  const fanout = createFanoutProcessor({
+    store,
+    queue: {
+      enqueueDeliveries: async (ids) => {
+        onEnqueue(ids);
+        queued.push(...ids);
+      },
+      backlog: async () => 0,
+    },
+    log,
+    // FANOUT_AHEAD off: pages of two, never waiting for the senders.
+    config: { fanoutAhead: 0 },
+    maxPageSize: 2,
+  });
+  return { fanout, queued };
+}
+
+describe('the fan-out processor, with in-memory fakes', () => {
+  it('creates and queues one delivery per recipient, page by page, then the send is sending', async () => {
+    const store = new MemoryFanoutStore([3, 1, 9, 4, 7]);
+    const { fanout, queued } = setup(store);
+    await expect(fanout(fanoutJob().job)).resolves.toEqual({ queued: 5 });
+    expect(store.deliveries.size).toBe(5);
+    expect(new Set(queued).size).toBe(5);
+    expect(queued).toHaveLength(5);
+    expect(store.send).toMatchObject({ status: 'sending', total: 5, fanoutCursor: 9 });
+    expect(store.send.fannedOutAt).toBeInstanceOf(Date);
+  });
+
+  it('finishes a send to an empty list at once', async () => {
+    const store = new MemoryFanoutStore([]);
+    const { fanout, queued } = setup(store);
+    await expect(fanout(fanoutJob().job)).resolves.toEqual({ queued: 0 });
+    expect(queued).toEqual([]);
+    expect(store.send.status).toBe('finished');
+  });
+
+  it('waits for a scheduled send whose time has not come', async () => {
+    const at = new Date(Date.now() + 3_600_000);
+    const store = new MemoryFanoutStore([1, 2], 'scheduled', at);
+    const { fanout, queued } = setup(store);
+    const { job, delayedUntil } = fanoutJob();
+    await expect(fanout(job)).rejects.toBeInstanceOf(DelayedError);
+    expect(delayedUntil).toEqual([at.getTime()]);
+    expect(store.send.status).toBe('scheduled');
+    expect(queued).toEqual([]);
+  });
+
+  it('does nothing for a send that was cancelled before its fan-out ran', async () => {
+    const store = new MemoryFanoutStore([1, 2], 'cancelled');
+    const { fanout, queued } = setup(store);
+    await expect(fanout(fanoutJob().job)).resolves.toEqual({ queued: 0 });
+    expect(queued).toEqual([]);
+    expect(store.deliveries.size).toBe(0);
+  });
+
+  it('stops when the send is paused mid-way, and on resume continues from its cursor without queuing anyone twice', async () => {
+    const store = new MemoryFanoutStore([1, 2, 3, 4, 5, 6]);
+    let pages = 0;
+    const { fanout, queued } = setup(store, () => {
+      if (++pages === 2) store.send.status = 'paused';
+    });
+    const first = await fanout(fanoutJob().job);
+    expect(store.send.status).toBe('paused');
+    expect(first.queued).toBeLessThan(6);
+    expect(store.send.fanoutCursor).toBe(4);
+    // Resume puts it back to fanning_out (markResumed); the job runs again.
+    store.send.status = 'fanning_out';
+    await fanout(fanoutJob().job);
+    expect([...queued].sort((a, b) => a - b)).toEqual([...store.deliveries.values()].map((d) => d.id).sort((a, b) => a - b));
+    expect(queued).toHaveLength(6);
+    expect(store.send.status).toBe('sending');
+  });
+
+  it('after dying between creating a page and queuing it, creates no delivery twice', async () => {
+    const store = new MemoryFanoutStore([1, 2, 3, 4, 5]);
+    let calls = 0;
+    const { fanout, queued } = setup(store, () => {
+      if (++calls === 2) throw new Error('Redis went away');
+    });
+    await expect(fanout(fanoutJob().job)).rejects.toThrow('Redis went away');
+    // The page whose jobs did not go out is not behind the cursor: the retry does it again.
+    expect(store.send.fanoutCursor).toBe(2);
+    await fanout(fanoutJob().job);
+    expect(store.deliveries.size).toBe(5);
+    expect(new Set(queued)).toEqual(new Set([...store.deliveries.values()].map((d) => d.id)));
+    expect(store.send).toMatchObject({ status: 'sending', total: 5 });
+  });
+});
