@@ -8,6 +8,9 @@ import type { Logger } from '../src/log';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import type { DeliverJobData } from '../src/queue/queues';
 import { retryDelayMs } from '../src/send/retry-schedule';
+
+/** How soon a delivery whose route failed at the connection level is tried again (once; see below). */
+const CONNECTION_RETRY_MS = 2_000;
 import { singleLine } from '../src/render/slots';
 import type { Links } from '../src/security/links';
 import { recordFailed, recordSent, recordSmtpLatency } from '../src/metrics';
@@ -137,7 +140,12 @@ export class DeliverProcessor {
       log().warn({ event: 'delivery.failed', ...context, failureKind }, 'delivery failed');
       return 'failed';
     }
-    const delay = retryDelayMs(retry, delivery.attempts);
+    // A failure without a reply (refused, timed out, dropped connection) is the route's, not the recipient's:
+    // the first retry comes within seconds, so another route (or the route back from its breaker) takes it
+    // instead of the message waiting the schedule's first minute. Later ones follow the schedule.
+    const delay = failure.responseCode === undefined && delivery.attempts <= 1
+      ? Math.min(CONNECTION_RETRY_MS, retryDelayMs(retry, delivery.attempts))
+      : retryDelayMs(retry, delivery.attempts);
     const nextAttemptAt = new Date(Date.now() + delay);
     await this.results.add({ ...base, status: 'retrying', smtpResponse: failure.response, failureKind: null, route: failure.route, nextAttemptAt });
     recordFailed(failure.route, 'temporary');
