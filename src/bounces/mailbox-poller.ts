@@ -96,8 +96,10 @@ export class MailboxPoller {
       await this.ensureFolders(client);
       const lock = await client.getMailboxLock(this.target.folder);
       try {
-        // Fetched first, then applied and moved: IMAP commands may not be sent while a FETCH streams.
-        const messages = await client.fetchAll('1:*', { uid: true, source: true }, { uid: false });
+        // Fetched first, then applied and moved: IMAP commands may not be sent while a FETCH streams. An empty
+        // folder has no `1:*` to fetch.
+        const exists = client.mailbox ? client.mailbox.exists : 0;
+        const messages = exists ? await client.fetchAll('1:*', { uid: true, source: true }, { uid: false }) : [];
         for (const message of messages) {
           if (!message.source) continue;
           const received = await receiveInboundMessage(this.deps, { channel: 'imap', raw: message.source });
