@@ -28,17 +28,20 @@ export interface ClickTarget {
 }
 
 /**
- * Where link `linkId` of the issue a delivery carried points, or undefined: a link id of another issue,
- * or of no issue, finds nothing.
+ * Where link `linkId` of the issue a delivery carried points, for many clicks in one statement: the
+ * targets found, each with the index of its click in `clicks`. A link id of another issue, or of no
+ * issue, finds nothing (that click is absent).
  */
-export async function findClickTarget(pool: Pool, deliveryId: number, linkId: number): Promise<ClickTarget | undefined> {
-  const { rows } = await pool.query<ClickTarget>(
-    `SELECT l.url, d.id AS "deliveryId", d.sent_at AS "sentAt"
-     FROM deliveries d
+export async function findClickTargets(pool: Pool, clicks: readonly { deliveryId: number; linkId: number }[]): Promise<(ClickTarget & { index: number })[]> {
+  if (clicks.length === 0) return [];
+  const { rows } = await pool.query<ClickTarget & { index: number }>({
+    name: 'find-click-targets',
+    text: `SELECT (c.n - 1)::int AS index, l.url, d.id AS "deliveryId", d.sent_at AS "sentAt"
+     FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY AS c (delivery_id, link_id, n)
+     JOIN deliveries d ON d.id = c.delivery_id
      JOIN sends s ON s.id = d.send_id
-     JOIN issue_links l ON l.issue_id = s.issue_id AND l.link_id = $2
-     WHERE d.id = $1`,
-    [deliveryId, linkId],
-  );
-  return rows[0];
+     JOIN issue_links l ON l.issue_id = s.issue_id AND l.link_id = c.link_id`,
+    values: [clicks.map((c) => c.deliveryId), clicks.map((c) => c.linkId)],
+  });
+  return rows;
 }

@@ -5,7 +5,6 @@ import helmet from 'helmet';
 import type { Services } from '../app/services';
 import { page, paragraph } from './pages';
 import { archiveRoutes } from './routes/archive';
-import { clickRoutes } from './routes/click';
 import { confirmRoutes } from './routes/confirm';
 import { preferencesRoutes } from './routes/preferences';
 import { subscribeRoutes } from './routes/subscribe';
@@ -17,32 +16,29 @@ import { webhookRoutes } from '../bounces/webhook-routes';
 import { adminRoutes } from './admin';
 import { httpMetrics } from './admin/http-metrics';
 import { apiRouter } from './api';
+import { HELMET_OPTIONS } from './security-headers';
 import { strings } from './strings';
+import { ClickTargets } from './click-targets';
+import { TrackingHits } from './tracking-hits';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
+/** The open pixel and tracked links, answered before Express by the server (see server.ts). */
+export function createTrackingHits(services: Services): TrackingHits {
+  const { links, events, pool, log, config } = services;
+  return new TrackingHits({ links, events, clickTargets: new ClickTargets(pool), log, trustProxy: config.trustProxy });
+}
+
 /** The public routes, in one table. */
-export function createApp(services: Services): express.Express {
+export function createApp(services: Services, hits: TrackingHits = createTrackingHits(services)): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Only X-Forwarded-For from the proxies named in TRUST_PROXY is believed; the Host header never is.
   app.set('trust proxy', services.config.trustProxy);
-  // Security headers on every answer (helmet): pages allow inline styles and images from anywhere (the
-  // web version shows the images); the pixel and images may be loaded by any mail client.
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: { 'img-src': ['*', 'data:'], 'style-src': ["'self'", "'unsafe-inline'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null },
-      },
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-      referrerPolicy: { policy: 'no-referrer' },
-      xFrameOptions: { action: 'deny' },
-    }),
-  );
+  app.use(helmet(HELMET_OPTIONS));
   app.use(httpMetrics);
   app.use(healthRoutes(services));
-  app.use(trackingRoutes(services));
-  app.use(clickRoutes(services));
+  app.use(trackingRoutes(hits));
   app.use(unsubscribeRoutes(services));
   app.use(subscribeRoutes(services));
   app.use(confirmRoutes(services));

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Services } from '../app/services';
-import { createApp } from './app';
+import { createApp, createTrackingHits } from './app';
 
 export interface HttpServer {
   port: number;
@@ -8,9 +8,14 @@ export interface HttpServer {
 }
 
 export async function startHttp(services: Services, port: number): Promise<HttpServer> {
-  const app = createApp(services);
+  const hits = createTrackingHits(services);
+  const app = createApp(services, hits);
+  // The open pixel and tracked links are answered on node:http before Express: the bulk of all requests.
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, () => resolve(s));
+    const s = createServer((req, res) => {
+      if (!hits.handle(req, res)) app(req, res);
+    });
+    s.listen(port, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use: stop the other process or set PORT`) : err),
     );
