@@ -5,6 +5,7 @@ import type { PolicyStreakUpdate } from '../src/db/sends';
 import type { BounceReport } from '../src/bounces/report';
 import { refusalReport } from '../src/bounces/smtp-refusals';
 import type { Logger } from '../src/log';
+import { wireAddress } from '../src/mail/email-address';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import type { DeliverJobData } from '../src/queue/queues';
 import { retryDelayMs } from '../src/send/retry-schedule';
@@ -92,9 +93,11 @@ export class DeliverProcessor {
       return 'suppressed';
     }
     const message = await this.deps.messages.get(delivery.sendId);
+    // The address as it goes on the wire: a Unicode domain in A-labels when the local part is ASCII.
+    const to = wireAddress(delivery.email).address;
     const prepared = message.template.prepare({
       deliveryId: delivery.id,
-      email: delivery.email,
+      email: to,
       name: singleLine(delivery.name) || message.defaultName,
       unsubscribeUrl: links.unsubscribe(delivery.subscriberId, message.listId, delivery.id),
       openPixelUrl: links.openPixel(delivery.id),
@@ -105,7 +108,7 @@ export class DeliverProcessor {
     let failure: SmtpError;
     const smtpStarted = performance.now();
     try {
-      const result = await this.deps.mailer.send({ from: message.envelopeFor(delivery.id), to: delivery.email }, prepared);
+      const result = await this.deps.mailer.send({ from: message.envelopeFor(delivery.id), to }, prepared);
       recordSmtpLatency(result.route, (performance.now() - smtpStarted) / 1000);
       recordSent(result.route);
       await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });

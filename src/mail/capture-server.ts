@@ -7,6 +7,8 @@ export interface CapturedMessage {
   from: string;
   to: string[];
   raw: Buffer;
+  /** Whether the client asked for SMTPUTF8 (RFC 6531) in its MAIL FROM. */
+  smtpUtf8?: boolean;
   /** Where it was written, when the server writes an outbox. */
   file?: string;
 }
@@ -24,6 +26,8 @@ export interface CaptureServerOptions {
   /** Milliseconds to wait before answering each message: a slow server, for tests of pausing and crashing. */
   latencyMs?: number;
   port?: number;
+  /** Play a server that does not announce SMTPUTF8 (RFC 6531). */
+  hideSmtpUtf8?: boolean;
 }
 
 /**
@@ -46,6 +50,7 @@ export class CaptureServer {
       maxClients: 200,
       // On close, wait this long for clients to say QUIT before cutting them off.
       closeTimeout: 2000,
+      hideSMTPUTF8: options.hideSmtpUtf8 === true,
       onData: (stream, session, callback) => this.receive(stream, session, callback),
     });
     this.server.on('error', () => {});
@@ -83,6 +88,7 @@ export class CaptureServer {
         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         to: session.envelope.rcptTo.map((r) => r.address),
         raw: Buffer.concat(chunks),
+        smtpUtf8: session.envelope.smtpUtf8 === true,
       };
       if (this.options.latencyMs) {
         setTimeout(() => this.answer(message, callback), this.options.latencyMs);

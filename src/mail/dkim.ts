@@ -142,7 +142,8 @@ export class DkimSigner {
           'b=',
         ];
         const unsigned = foldTags(tags);
-        const data = Buffer.from(signedHeaders + relaxedHeader(unsigned), 'latin1');
+        // UTF-8: headers are ASCII, except an internationalised address (RFC 6532), which goes out as UTF-8.
+        const data = Buffer.from(signedHeaders + relaxedHeader(unsigned), 'utf8');
         const signature =
           key.algorithm === 'ed25519-sha256'
             ? sign(null, createHash('sha256').update(data).digest(), key.privateKey)

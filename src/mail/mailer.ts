@@ -74,9 +74,15 @@ const FAILURE_KINDS: Record<ReplyVerdict, SmtpFailureKind> = {
 
 const CONNECTION_FAILED = { name: 'connection-failed', meaning: 'transient', example: 'ECONNECTION: connect ECONNREFUSED' } as const;
 
+/** An internationalised address met a route without SMTPUTF8: the route's limit, not the subscriber's fault. */
+const NO_SMTPUTF8 = { name: 'route-without-smtputf8', meaning: 'policy', example: 'ESMTPUTF8: ömil@example.com is an internationalised address (RFC 6531) and this SMTP server does not announce SMTPUTF8' } as const;
+
 /** Classifies a nodemailer error by the reply table: reply code, enhanced status code (RFC 3463) and text. */
 export function classifySmtpError(err: unknown, recipient: string, route = 'smtp'): SmtpError {
   const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  if (e.code === 'ESMTPUTF8') {
+    return new SmtpError('sender', undefined, `ESMTPUTF8: ${e.message}`, route, recipient, err, { verdict: 'policy', rule: NO_SMTPUTF8, specific: true });
+  }
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const response = (e.response ?? `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`).trim();
   // Without a reply code the connection failed (refused, timed out, dropped): temporary, whatever the text.

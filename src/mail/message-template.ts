@@ -26,6 +26,7 @@ export interface MessageTemplateInput {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * A finished message as chunks to write in order, without joining them: the same body chunks are shared by
@@ -169,7 +170,8 @@ export class MessageTemplate {
     const stuffed = (text.wire && text.wire !== text.plain) || (html.wire && html.wire !== html.plain);
     const wireBody = stuffed ? [textHead, ...(text.wire ?? text.plain), htmlHead, ...(html.wire ?? html.plain), this.closing] : plainBody;
     const signature = this.dkim ? this.dkim.sign(head, plainBody) + '\r\n' : '';
-    const headChunk = Buffer.from(signature + head, 'latin1');
+    // Headers are ASCII (latin1 is the cheapest encoder for them), except an internationalised address in To: UTF-8 (RFC 6532).
+    const headChunk = Buffer.from(signature + head, NON_ASCII.test(recipient.email) ? 'utf8' : 'latin1');
     const message = (body: Buffer[]): PreparedMessage => {
       const chunks = [headChunk, HEAD_END, ...body];
       let size = 0;

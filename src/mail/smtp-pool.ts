@@ -3,6 +3,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { PreparedMessage } from './message-template';
 
+/** An envelope address that needs SMTPUTF8 (src/mail/email-address.ts puts ASCII local parts' domains in A-labels). */
+const NON_ASCII = /[^\x00-\x7f]/;
 /** The end of DATA after a message that already ends with CRLF. */
 const DATA_END = Buffer.from('.\r\n');
 
@@ -208,6 +210,14 @@ export class SmtpPool {
     slot.busy = true;
     const { connection } = slot;
     let { message } = pending;
+    if (NON_ASCII.test(pending.from + pending.to) && !(connection as unknown as ConnectionInternals)._supportedExtensions.includes('SMTPUTF8')) {
+      // RFC 6531: an address with a non-ASCII local part may only go to a server that announces SMTPUTF8.
+      // Refused here, before MAIL FROM; the connection stays usable for the next message.
+      const address = NON_ASCII.test(pending.to) ? pending.to : pending.from;
+      pending.reject(Object.assign(new Error(`${address} is an internationalised address (RFC 6531) and this SMTP server does not announce SMTPUTF8: send it over a route whose server does`), { code: 'ESMTPUTF8' }));
+      this.release(slot);
+      return;
+    }
     if (!Buffer.isBuffer(message) && message.eightBit && message.sevenBit && !(connection as unknown as ConnectionInternals)._supportedExtensions.includes('8BITMIME')) {
       // This server takes 7-bit data only: the same message with every part in base64.
       message = message.sevenBit();
