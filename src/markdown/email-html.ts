@@ -124,7 +124,19 @@ export function createEmailMarkdown(options: EmailHtmlOptions = {}) {
   };
 
   const notes = options.footnotes ?? new Footnotes();
-  const marked = new Marked({ gfm: true, async: false });
+  // `[text](https://example.com/a b)` is no link to Markdown (a space ends the address): it would show as
+  // brackets in the message. Said as what it is: a malformed URL, with the fix.
+  const spaced = new Set<string>();
+  const findSpacedUrls = (token: Token) => {
+    if (!['paragraph', 'heading', 'text', 'tablecell'].includes(token.type) || !('raw' in token)) return;
+    for (const match of token.raw.matchAll(/\[([^\]\n]*)\]\(\s*((?:https?|mailto):[^)\s]*[ \t][^)\n]*?)\s*\)/gi)) {
+      if (/\s+"[^"]*"$/.test(match[2]) && !/\s/.test(match[2].replace(/\s+"[^"]*"$/, ''))) continue; // a title, not a space
+      if (spaced.has(match[0])) continue;
+      spaced.add(match[0]);
+      report({ rule: 'url-malformed', message: `the link '${match[1]}' → '${match[2]}' contains a space, so it is not a link: encode the space as %20 or fix the URL.`, needle: match[2] });
+    }
+  };
+  const marked = new Marked({ gfm: true, async: false, walkTokens: findSpacedUrls });
   const extension: MarkedExtension = {
     extensions: [
       {
@@ -230,6 +242,7 @@ export function createEmailMarkdown(options: EmailHtmlOptions = {}) {
     blocks: (src: string): EmailBlock[] => {
       if (!src.trim()) return [];
       const tokens = marked.lexer(notes.extract(src));
+      marked.walkTokens(tokens, findSpacedUrls);
       const out: EmailBlock[] = [];
       let run: Token[] = [];
       const flush = () => {

@@ -140,6 +140,8 @@ export class LocalMediaStore {
 
   private async prepare(bytes: Buffer, type: ImageType): Promise<{ data: Buffer; width: number; height: number; scaled: boolean }> {
     const animated = type === 'gif' || type === 'webp';
+    // Decoding the whole image (not only its header) finds files that are cut short or damaged.
+    await sharp(bytes, { animated, failOn: 'truncated' }).stats();
     const metadata = await sharp(bytes, { animated }).metadata();
     const width = metadata.width ?? 0;
     const height = metadata.pageHeight ?? metadata.height ?? 0;

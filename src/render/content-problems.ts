@@ -127,5 +127,6 @@ export function describeProblems(
     else message = `${field} ${issue.message}`;
     problems.push({ field, message, line });
   }
-  return problems;
+  // In the order of the file; what the file does not have comes last.
+  return problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 }

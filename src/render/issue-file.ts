@@ -75,7 +75,7 @@ export async function readIssueFile(file: string, options: IssueFileOptions): Pr
     fieldLine = () => undefined;
   }
   const locate = (needle: string, field?: string) => {
-    const line = (field && fieldLine(field)) || lineWith(needle);
+    const line = lineWith(needle) || (field && fieldLine(field));
     return line ? `${file}:${line}` : field ? `${file} (${field})` : file;
   };
 
