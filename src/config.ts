@@ -312,7 +312,7 @@ function dkimConfig(v: z.infer<typeof schema>): DkimConfig | undefined {
   return Object.freeze({ domain: v.DKIM_DOMAIN!.toLowerCase(), selector: v.DKIM_SELECTOR!, privateKey, ed25519 });
 }
 
-function parseMailbox(value: string): { name: string; address: string } {
+export function parseMailbox(value: string): { name: string; address: string } {
   const angle = /^(.*)<([^>]+)>\s*$/.exec(value);
   if (!angle) return { name: '', address: value.trim() };
   return { name: angle[1].trim().replace(/^"(.*)"$/, '$1'), address: angle[2].trim() };

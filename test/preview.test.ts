@@ -116,7 +116,7 @@ describe('tidings send --test', () => {
     const [captured] = stack.smtp.messages;
     expect(captured.to).toEqual(['editor@example.com']);
     const parsed = await simpleParser(captured.raw);
-    expect(parsed.subject).toBe(issue.subject);
+    expect(parsed.subject).toBe(`[TEST] ${issue.subject}`);
     expect(parsed.messageId).toBe(result.messageId);
     // The subscriber's own (hostile) name, escaped; the list's name in the footer; no open pixel.
     expect(parsed.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;，你好！');

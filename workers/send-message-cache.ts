@@ -4,6 +4,7 @@ import { ensureIssueLinks } from '../src/db/issue-links';
 import { getListById, getListTracking } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
 import type { MessageTemplate } from '../src/mail/message-template';
+import { listSender } from '../src/send/sender';
 import { buildSendTemplate } from '../src/send/send-template';
 import { extractLinks, removeOpenPixel, rewriteLinks } from '../src/security/tracked-links';
 
@@ -47,7 +48,8 @@ export class SendMessageCache {
       ? rewriteLinks(issue.html, await ensureIssueLinks(pool, issue.id, extractLinks(issue.html)))
       : removeOpenPixel(issue.html);
     const { template } = buildSendTemplate({ config, links, dkim, sendId, issue, list, html });
-    const envelopeFrom = config.mailFrom.address;
+    // The list's own address, so SPF and DMARC align with its From.
+    const envelopeFrom = listSender(config, list).address;
     const bounceDomain = config.bounceDomain;
     return {
       template,

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { LANGUAGES } from '../i18n/languages';
 import { reportError } from './report-error';
 
 // Each command loads its modules when it runs: `--help` or `status` should not pay for MJML and BullMQ.
@@ -15,7 +16,6 @@ const serveCommand = lazy(run, (m) => m.serveCommand);
 const workerCommand = lazy(run, (m) => m.workerCommand);
 const demoCommand = lazy(() => import('./demo'), (m) => m.demoCommand);
 const captureCommand = lazy(() => import('./commands/capture'), (m) => m.captureCommand);
-const listCreateCommand = lazy(data, (m) => m.listCreateCommand);
 const importCommand = lazy(data, (m) => m.importCommand);
 const exportCommand = lazy(data, (m) => m.exportCommand);
 const ops = () => import('./commands/ops');
@@ -33,6 +33,10 @@ const dkimKeygenCommand = lazy(() => import('./commands/dkim'), (m) => m.dkimKey
 const listTrackingCommand = lazy(() => import('./commands/tracking'), (m) => m.listTrackingCommand);
 const lists = () => import('./commands/lists');
 const listArchiveCommand = lazy(lists, (m) => m.listArchiveCommand);
+const listCreateCommand = lazy(lists, (m) => m.listCreateCommand);
+const listSetCommand = lazy(lists, (m) => m.listSetCommand);
+const listLsCommand = lazy(lists, (m) => m.listLsCommand);
+const issueLsCommand = lazy(lists, (m) => m.issueLsCommand);
 const issueTools = () => import('./commands/issue-tools');
 const previewCommand = lazy(issueTools, (m) => m.previewCommand);
 const testSendCommand = lazy(issueTools, (m) => m.testSendCommand);
@@ -43,7 +47,7 @@ const issueCheckCommand = lazy(issueFiles, (m) => m.issueCheckCommand);
 const mediaAddCommand = lazy(issueFiles, (m) => m.mediaAddCommand);
 const templateListCommand = lazy(issueFiles, (m) => m.templateListCommand);
 const templateCheckCommand = lazy(issueFiles, (m) => m.templateCheckCommand);
-const listSetCommand = lazy(issueFiles, (m) => m.listSetCommand);
+const listIssueDefaultsCommand = lazy(issueFiles, (m) => m.listSetCommand);
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
@@ -80,8 +84,30 @@ list
   .description('create a list')
   .requiredOption('--name <name>', 'the name readers see')
   .option('--double-opt-in', 'new subscribers must confirm by email')
+  .addOption(new Option('--language <tag>', "the readers' language: pages and the emails' fixed strings").choices(LANGUAGES).default('en'))
+  .option('--from <mailbox>', 'the From of its emails, e.g. "ML UTD 周刊 <weekly@example.com>" (default MAIL_FROM)')
   .addOption(json())
   .action(listCreateCommand);
+list
+  .command('set <slug>')
+  .description("change a list (name, language, From, double opt-in, public archive) and what its issues may leave out (an issue's front matter overrides; an empty value clears)")
+  .option('--name <name>', 'the name readers see')
+  .addOption(new Option('--language <tag>', "the readers' language").choices(LANGUAGES))
+  .option('--from <mailbox>', 'the From of its emails, "Name <address>"; "" for MAIL_FROM')
+  .addOption(new Option('--double-opt-in <on|off>', 'new subscribers must confirm by email').choices(['on', 'off']))
+  .addOption(new Option('--archive <on|off>', 'its sent issues in the public archive').choices(['on', 'off']))
+  .option('--template <name>', 'the template set (see `tidings template list`)')
+  .option('--postal-address <text>', 'the postal address every message must carry')
+  .option('--default-name <text>', 'how the greeting names a subscriber without a name')
+  .addOption(json())
+  .action(async (slug: string, opts: { template?: string; postalAddress?: string; defaultName?: string; json?: boolean }) => {
+    const { template, postalAddress, defaultName, ...settings } = opts;
+    const defaults = template !== undefined || postalAddress !== undefined || defaultName !== undefined;
+    const listSettings = Object.keys(settings).some((k) => k !== 'json');
+    if (defaults) await listIssueDefaultsCommand(slug, { template, postalAddress, defaultName, json: opts.json });
+    if (listSettings || !defaults) await listSetCommand(slug, settings);
+  });
+list.command('ls').description('every list: subscriptions by status, language, From, settings').addOption(json()).action(listLsCommand);
 list
   .command('tracking <slug> <on|off>')
   .description('switch the open pixel and tracked links of a list on or off')
@@ -92,14 +118,6 @@ list
   .description('switch the public archive of a list (web versions, /archive, the Atom feed) on or off')
   .addOption(json())
   .action(listArchiveCommand);
-list
-  .command('set <slug>')
-  .description("set what issues for this list may leave out (an issue's front matter overrides; an empty value clears)")
-  .option('--template <name>', 'the template set (see `tidings template list`)')
-  .option('--postal-address <text>', 'the postal address every message must carry')
-  .option('--default-name <text>', 'how the greeting names a subscriber without a name')
-  .addOption(json())
-  .action(listSetCommand);
 
 program
   .command('import <list> <file>')
@@ -158,6 +176,7 @@ suppressions.command('add <email>').description('suppress an address by hand').a
 suppressions.command('remove <email>').description('remove an address from the suppression list (the subscriber becomes active)').addOption(json()).action(suppressionsRemoveCommand);
 
 const issue = program.command('issue').description('manage issues');
+issue.command('ls').description('the issues, newest first, with their sends').option('--limit <n>', 'how many', '50').addOption(json()).action(issueLsCommand);
 issue
   .command('create <content-file>')
   .description('render a content file (Markdown .md or YAML), upload the local images it names, and store it as an issue')

@@ -110,7 +110,8 @@ export class MessageTemplate {
       foldHeader('List-Id', [...phraseTokens(input.list.name), `<${input.list.slug}.list-id.${input.sendingDomain}>`]),
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       'Precedence: bulk',
-      `Feedback-ID: ${input.sendId}:${input.listId}:${input.issueId}:tidings`,
+      // Campaign:customer:type:sender, as Gmail's postmaster tools read it; the sender is the From domain.
+      `Feedback-ID: ${input.sendId}:${input.listId}:${input.issueId}:${input.sendingDomain}`,
       'MIME-Version: 1.0',
       `Content-Type: multipart/alternative;\r\n boundary="${this.boundary}"`,
     ].join('\r\n');

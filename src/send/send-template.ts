@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { DkimSigner } from '../mail/dkim';
 import { MessageTemplate } from '../mail/message-template';
 import { fillSendSlots } from '../render/slots';
+import { listSender } from './sender';
 import type { Links } from '../security/links';
 
 export interface SendTemplateInput {
@@ -11,7 +12,7 @@ export interface SendTemplateInput {
   /** 0 for a message outside a send (test sends, previews). */
   sendId: number;
   issue: { id: number; slug: string; subject: string; text: string };
-  list: { id: number; name: string; slug: string };
+  list: { id: number; name: string; slug: string; fromName?: string | null; fromAddress?: string | null };
   /** The issue's HTML as this send carries it (links rewritten for tracking, or the pixel removed). */
   html: string;
 }
@@ -24,14 +25,15 @@ export interface SendTemplateInput {
 export function buildSendTemplate(input: SendTemplateInput): { template: MessageTemplate; html: string; text: string } {
   const { config, links, issue, list } = input;
   const { html, text } = fillSendSlots({ html: input.html, text: issue.text }, { listName: list.name, webVersionUrl: links.webVersion(issue.slug) });
+  const sender = listSender(config, list);
   const template = new MessageTemplate({
     sendId: input.sendId,
     listId: list.id,
     issueId: issue.id,
-    from: config.mailFrom,
+    from: sender,
     subject: issue.subject,
     list: { name: list.name, slug: list.slug },
-    sendingDomain: config.sendingDomain,
+    sendingDomain: sender.domain,
     html,
     text,
     unsubscribeMailto: config.listUnsubscribeMailto,

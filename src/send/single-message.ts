@@ -11,12 +11,16 @@ export interface SingleMessageInput {
   /** The process's signer (Services.dkim), or undefined when DKIM is not configured. */
   dkim: DkimSigner | undefined;
   issue: { id: number; slug: string; subject: string; html: string; text: string; defaultName: string };
-  /** The list named in the footer and List-Id; a test message needs no real one. */
-  list: { id: number; name: string; slug: string };
+  /** The list named in the footer and List-Id (and whose From it carries); a test message needs no real one. */
+  list: { id: number; name: string; slug: string; fromName?: string | null; fromAddress?: string | null };
   recipient: { email: string; name?: string };
   /** Numbers the Message-ID (`<tidings.0.<n>@domain>`: send 0 is "not a send"). */
   messageNumber?: number;
+  /** A test message: `[TEST]` starts its subject, so nobody takes it for the real thing. */
+  test?: boolean;
 }
+
+export const TEST_SUBJECT_PREFIX = '[TEST] ';
 
 export interface SingleMessage {
   /** The whole message as it goes over SMTP. */
@@ -35,7 +39,8 @@ export interface SingleMessage {
  */
 export function buildSingleMessage(input: SingleMessageInput): SingleMessage {
   const { config, links, dkim, issue, list } = input;
-  const { template, html, text } = buildSendTemplate({ config, links, dkim, sendId: 0, issue, list, html: removeOpenPixel(issue.html) });
+  const subject = input.test ? TEST_SUBJECT_PREFIX + issue.subject : issue.subject;
+  const { template, html, text } = buildSendTemplate({ config, links, dkim, sendId: 0, issue: { ...issue, subject }, list, html: removeOpenPixel(issue.html) });
   const deliveryId = input.messageNumber ?? Date.now();
   const name = singleLine(input.recipient.name ?? '') || issue.defaultName;
   const recipient = { deliveryId, email: input.recipient.email, name, unsubscribeUrl: links.unsubscribeHelp(), openPixelUrl: '', clickBase: '' };
@@ -47,4 +52,12 @@ export function buildSingleMessage(input: SingleMessageInput): SingleMessage {
     html: fillMarkers(html, esc),
     text: fillMarkers(text, { name, unsubscribeUrl: recipient.unsubscribeUrl, openPixelUrl: '', clickBase: '' }),
   };
+}
+
+/**
+ * The list a message outside a send is shaped for: the one the operator named, or a stand-in that names the
+ * issue itself in the footer ("You are receiving this because you subscribed to <title>"), never the product.
+ */
+export function standInList(title: string, slug: 'test' | 'preview'): { id: number; name: string; slug: string; fromName: null; fromAddress: null } {
+  return { id: 0, name: title, slug, fromName: null, fromAddress: null };
 }

@@ -6,7 +6,8 @@ import { TidingsError } from '../errors';
 import { checkEmailAddress } from '../mail/email-address';
 import type { Mailer } from '../mail/mailer';
 import { ensureSendable } from '../issues/preflight-gate';
-import { buildSingleMessage } from './single-message';
+import { listSender } from './sender';
+import { buildSingleMessage, standInList } from './single-message';
 
 export interface TestSendResult {
   issue: Issue;
@@ -35,7 +36,7 @@ export async function testSend(
   await ensureSendable(services, issue);
   const list = options.list
     ? await getListBySlug(services.pool, options.list)
-    : { id: 0, name: services.config.mailFrom.name || issue.subject, slug: 'test' };
+    : standInList(issue.subject, 'test');
   const subscriber = await findSubscriberByEmail(services.pool, to);
   const message = buildSingleMessage({
     config: services.config,
@@ -44,8 +45,9 @@ export async function testSend(
     issue,
     list,
     recipient: { email: to, name: options.name ?? subscriber?.name },
+    test: true,
   });
-  const { response } = await mailer.send({ from: services.config.mailFrom.address, to }, message.raw);
+  const { response } = await mailer.send({ from: listSender(services.config, list).address, to }, message.raw);
   services.log.info({ event: 'send.test_sent', issueId: issue.id, messageId: message.messageId }, 'test message sent');
   return { issue, to, messageId: message.messageId, response };
 }

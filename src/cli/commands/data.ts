@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
-import { createList, getListBySlug } from '../../db/lists';
+import { getListBySlug } from '../../db/lists';
 import { TidingsError } from '../../errors';
 import { createImportJob, finishImportJob, getImportJob, reopenImportJob, type ImportJob } from '../../db/imports';
 import { describeReading, importCsv, type ImportReport } from '../../imports/csv-import';
@@ -12,14 +12,6 @@ import { IMPORTED_STATUSES, type DefaultStatus } from '../../imports/statuses';
 import { parseEncoding } from '../../imports/text-encoding';
 import { exportList } from '../../imports/export';
 import { commandContext, output, withServices } from '../context';
-
-export async function listCreateCommand(slug: string, opts: { name: string; doubleOptIn?: boolean; json?: boolean }): Promise<void> {
-  const ctx = commandContext({ ...opts, quiet: true });
-  await withServices(ctx, async ({ pool }) => {
-    const list = await createList(pool, { slug, name: opts.name, doubleOptIn: opts.doubleOptIn });
-    output(ctx, { ...list }, [`created list ${list.slug} (id ${list.id}): ${list.name}${list.doubleOptIn ? ', double opt-in' : ''}`]);
-  });
-}
 
 export interface ImportCommandOptions {
   status: string;

@@ -11,10 +11,10 @@ import { writePreview } from '../../render/preview';
 import { renderIssue } from '../../render/render-issue';
 import { Links } from '../../security/links';
 import { TokenCodec } from '../../security/tokens';
-import { buildSingleMessage } from '../../send/single-message';
+import { buildSingleMessage, standInList } from '../../send/single-message';
 import { dkimSignerFor } from '../../mail/dkim';
 import { testSend } from '../../send/test-send';
-import { commandContext, output, withServices } from '../context';
+import { commandContext, output, withPool, withServices } from '../context';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -32,7 +32,7 @@ export async function previewCommand(
   const isFile = /\.(ya?ml|md|markdown)$/i.test(issueRef) && (await stat(issueRef).then((s) => s.isFile(), () => false));
   let message;
   if (isFile) {
-    if (opts.list) throw new TidingsError('INVALID_INPUT', '--list needs a stored issue; preview a content file without it');
+    // A content file is previewed without storing it; --list only reads the list (its name, From, language).
     const loaded = await readIssueFile(issueRef, await issueFileOptions(config));
     if (!loaded.content || loaded.errors.length) {
       throw new TidingsError('CONTENT_INVALID', `${issueRef} has problems; see \`tidings issue check ${issueRef}\`:\n  ${formatFindings({ errors: loaded.errors, warnings: [], htmlBytes: 0 }).join('\n  ')}`);
@@ -40,13 +40,14 @@ export async function previewCommand(
     const content = loaded.content;
     const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl, images: loaded.images });
     const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
+    const list = opts.list ? await withPool(ctx, (pool) => getListBySlug(pool, opts.list!)) : standInList(content.title, 'preview');
     message = buildSingleMessage({
       config,
       links,
       // No services here (nothing is stored or sent): this process's one signer, made from the config.
       dkim: dkimSignerFor(config),
       issue: { id: 0, slug: content.slug, subject: rendered.subject, html: rendered.html, text: rendered.text, defaultName: content.default_name },
-      list: { id: 0, name: config.mailFrom.name || content.title, slug: 'preview' },
+      list,
       recipient: { email: 'preview@example.com', name: opts.name },
       messageNumber: 1,
     });
@@ -54,7 +55,7 @@ export async function previewCommand(
   } else {
     message = await withServices(ctx, async ({ pool, links, dkim }) => {
       const issue = await getIssue(pool, issueRef);
-      const list = opts.list ? await getListBySlug(pool, opts.list) : { id: 0, name: config.mailFrom.name || issue.subject, slug: 'preview' };
+      const list = opts.list ? await getListBySlug(pool, opts.list) : standInList(issue.subject, 'preview');
       const built = buildSingleMessage({ config, links, dkim, issue, list, recipient: { email: 'preview@example.com', name: opts.name }, messageNumber: 1 });
       return { ...built, slug: issue.slug };
     });

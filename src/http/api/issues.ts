@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
+import { listIssues } from '../../db/issue-list';
 import { getIssue, getIssueSource } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
 import { createIssueFromFile } from '../../issues/create-issue';
@@ -29,7 +30,23 @@ const summary = (i: { id: number; slug: string; subject: string; preheader: stri
   textBytes: Buffer.byteLength(i.text),
 });
 
+const issueWithSends = z
+  .object({
+    id: z.number(), slug: z.string(), subject: z.string(), template: z.string(), createdAt: z.string(), updatedAt: z.string(),
+    sends: z.array(z.object({
+      id: z.number(), list: z.string(), status: z.string(), total: z.number(), sent: z.number(),
+      scheduledAt: z.string().nullable(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(),
+    })),
+  })
+  .meta({ id: 'IssueWithSends' });
+
 export const issueRoutes = [
+  route({
+    method: 'get', path: '/issues', tag: 'issues', summary: 'The issues, newest first, each with its sends (`before`: the last id of the previous page)',
+    query: z.object({ limit: s.limit(200, 50), before: z.coerce.number().int().positive().optional() }),
+    response: z.object({ issues: z.array(issueWithSends) }),
+    handler: async ({ services, query }) => ({ issues: await listIssues(services.pool, query.limit, query.before) }),
+  }),
   route({
     method: 'post', path: '/issues', tag: 'issues', summary: 'Create (or update, while never sent) an issue from its content: YAML, or Markdown with Content-Type: text/markdown', status: 201,
     raw: { contentType: 'application/yaml', description: 'The content file, as `tidings issue create` reads it (send Markdown as text/markdown)' },

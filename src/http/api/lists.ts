@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import { createList, deleteList, getListBySlug, getListWithCounts, listListsWithCounts, updateList } from '../../db/lists';
+import { LANGUAGES } from '../../i18n/languages';
 import { exportList } from '../../imports/export';
 import { route } from './route';
 import * as s from './schemas';
 
 const bySlug = z.object({ slug: s.slug });
+const settings = {
+  doubleOptIn: z.boolean().optional(),
+  publicArchive: z.boolean().optional().meta({ description: 'its sent issues are in the public archive (default true)' }),
+  language: z.enum(LANGUAGES).optional().meta({ description: "the readers' language: pages and the emails' fixed strings", example: 'zh-CN' }),
+  fromName: z.string().max(200).optional().meta({ description: "the From name of its emails; '' for MAIL_FROM's", example: 'ML UTD 周刊' }),
+  fromAddress: z.string().max(254).optional().meta({ description: "the From address (and envelope sender); '' for MAIL_FROM's", example: 'weekly@example.com' }),
+};
 
 export const listRoutes = [
   route({
@@ -14,9 +22,12 @@ export const listRoutes = [
   }),
   route({
     method: 'post', path: '/lists', tag: 'lists', summary: 'Create a list', status: 201,
-    body: z.object({ slug: s.slug, name: z.string().min(1).max(200), doubleOptIn: z.boolean().default(false) }),
+    body: z.object({ slug: s.slug, name: z.string().min(1).max(200), ...settings }),
     response: s.list,
-    handler: async ({ services, body }) => createList(services.pool, body),
+    handler: async ({ services, body }) => {
+      await createList(services.pool, body);
+      return getListWithCounts(services.pool, body.slug);
+    },
   }),
   route({
     method: 'get', path: '/lists/:slug', tag: 'lists', summary: 'One list with subscription counts',
@@ -24,9 +35,9 @@ export const listRoutes = [
     handler: async ({ services, params }) => getListWithCounts(services.pool, params.slug),
   }),
   route({
-    method: 'patch', path: '/lists/:slug', tag: 'lists', summary: 'Rename a list, change double opt-in, or turn its public archive on or off',
+    method: 'patch', path: '/lists/:slug', tag: 'lists', summary: 'Change a list: name, double opt-in, public archive, language, From name and address',
     params: bySlug,
-    body: z.object({ name: z.string().min(1).max(200).optional(), doubleOptIn: z.boolean().optional(), publicArchive: z.boolean().optional() }),
+    body: z.object({ name: z.string().min(1).max(200).optional(), ...settings }),
     response: s.list,
     handler: async ({ services, params, body }) => {
       await updateList(services.pool, params.slug, body);

@@ -28,6 +28,9 @@ export const list = z
     name: z.string(),
     doubleOptIn: z.boolean(),
     publicArchive: z.boolean().optional().meta({ description: 'the issues sent to this list are in the public archive (/archive, /archive/feed.xml)' }),
+    language: z.string().optional().meta({ example: 'zh-CN' }),
+    fromName: z.string().nullable().optional().meta({ description: "null: MAIL_FROM's" }),
+    fromAddress: z.string().nullable().optional().meta({ description: "null: MAIL_FROM's" }),
     createdAt: z.string().optional(),
     subscriptions: z.object({ confirmed: z.number(), unconfirmed: z.number(), unsubscribed: z.number() }).optional(),
   })

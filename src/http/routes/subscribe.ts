@@ -6,6 +6,7 @@ import { claimConfirmationEmail, subscribeFromForm } from '../../db/subscribe-fo
 import { buildConfirmationEmail } from '../../mail/confirmation-email';
 import { checkEmailAddress } from '../../mail/email-address';
 import { escapeHtml, singleLine } from '../../render/slots';
+import { listSender } from '../../send/sender';
 import { page, paragraph } from '../pages';
 import { strings } from '../strings';
 
@@ -99,10 +100,11 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       log.info({ event: 'subscribe.confirmation_limited', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email already sent recently');
       return;
     }
+    const sender = listSender(config, list);
     const raw = buildConfirmationEmail({
-      from: config.mailFrom,
+      from: sender,
       to: { name, address: email },
-      sendingDomain: config.sendingDomain,
+      sendingDomain: sender.domain,
       subject: strings.confirmEmailSubject(list.name),
       intro: strings.confirmEmailIntro(list.name),
       button: strings.confirmEmailButton,
@@ -111,7 +113,7 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       dkim,
     });
     const mailer = await services.readerMail.get();
-    await mailer.send({ from: config.mailFrom.address, to: email }, raw);
+    await mailer.send({ from: sender.address, to: email }, raw);
     log.info({ event: 'subscribe.confirmation_sent', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email sent');
   }
 

@@ -1,0 +1,42 @@
+import type { Pool } from './pool';
+
+export interface IssueSendSummary {
+  id: number;
+  list: string;
+  status: string;
+  total: number;
+  sent: number;
+  scheduledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface IssueSummary {
+  id: number;
+  slug: string;
+  subject: string;
+  template: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Every send of the issue, newest first. */
+  sends: IssueSendSummary[];
+}
+
+/** The issues, newest first (keyset by id), each with its sends: what `tidings issue ls` and GET /api/issues show. */
+export async function listIssues(pool: Pool, limit: number, beforeId?: number): Promise<IssueSummary[]> {
+  const { rows } = await pool.query<IssueSummary>(
+    `SELECT i.id, i.slug, i.subject, i.template, i.created_at AS "createdAt", i.updated_at AS "updatedAt",
+            coalesce((
+              SELECT json_agg(json_build_object(
+                       'id', s.id, 'list', l.slug, 'status', s.status, 'total', s.total,
+                       'sent', (SELECT count(*) FROM deliveries d WHERE d.send_id = s.id AND d.status = 'sent'),
+                       'scheduledAt', s.scheduled_at, 'startedAt', s.started_at, 'finishedAt', s.finished_at)
+                     ORDER BY s.id DESC)
+              FROM sends s JOIN lists l ON l.id = s.list_id WHERE s.issue_id = i.id), '[]'::json) AS sends
+     FROM issues i
+     WHERE ($2::bigint IS NULL OR i.id < $2)
+     ORDER BY i.id DESC LIMIT $1`,
+    [limit, beforeId ?? null],
+  );
+  return rows;
+}
