@@ -162,8 +162,14 @@ export async function sendStatus(stack: TestStack, sendId: number): Promise<{ st
 const BIN = path.resolve(__dirname, '../bin/tidings.mjs');
 
 /** A real `tidings worker` process against the test's database, queues and SMTP server. */
-export function workerProcess(stack: TestStack, extra: Record<string, string> = {}): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
+export function workerProcess(
+  stack: TestStack,
+  extra: Record<string, string> = {},
+  /** A command the worker runs under, e.g. `ip netns exec <name>` (a worker on another "host"). */
+  wrapper: string[] = [],
+): ChildProcess & { output: () => string } {
+  const [command, ...args] = [...wrapper, process.execPath, BIN, 'worker'];
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env, SMTP_URL: stack.smtp.url, LOG_LEVEL: 'warn', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
