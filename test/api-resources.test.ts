@@ -56,7 +56,7 @@ describe('subscribers, imports and export', () => {
     ]);
     const asJson = await api('POST', '/api/lists/people/imports', { email: 'x@example.com' });
     expect(asJson.status).toBe(415);
-    expect(asJson.body).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'body' } });
+    expect(asJson.body).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA', field: 'body' } });
     const rejections = await api<{ rejections: unknown[] }>('GET', `/api/imports/${imported.body.id}/rejections`);
     expect(rejections.body.rejections).toHaveLength(2);
 

@@ -86,8 +86,8 @@ export const importRoutes = [
     response: s.importJob.extend({ firstRejected: z.array(s.rejection), reading: s.importReading }),
     handler: async ({ services, params, query, req }) => {
       const job = await getImportJob(services.pool, params.id);
-      if (job.status === 'running' && job.rowsRead > 0) throw new ApiError(409, 'SEND_STATE', `import ${job.id} is running`);
-      if (job.status === 'finished' && query.resume !== 'true') throw new ApiError(409, 'SEND_STATE', `import ${job.id} has finished; pass resume=true to run it again`);
+      if (job.status === 'running' && job.rowsRead > 0) throw new ApiError('SEND_STATE', `import ${job.id} is running`);
+      if (job.status === 'finished' && query.resume !== 'true') throw new ApiError('SEND_STATE', `import ${job.id} has finished; pass resume=true to run it again`);
       await reopenImportJob(services.pool, job.id);
       return runImport(services, job, req, query.resume === 'true', query);
     },

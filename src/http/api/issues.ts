@@ -54,8 +54,8 @@ export const issueRoutes = [
     response: issue.extend({ created: z.boolean(), updated: z.boolean() }),
     handler: async ({ services, req, query }) => {
       const source = await text(req);
-      if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError(413, 'TOO_LARGE', 'the content is larger than 2 MB');
-      if (!source.trim()) throw new ApiError(400, 'INVALID_INPUT', 'body: expected the issue content (YAML)', 'body');
+      if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError('TOO_LARGE', 'the content is larger than 2 MB');
+      if (!source.trim()) throw new ApiError('INVALID_INPUT', 'body: expected the issue content (YAML)', 'body');
       // The same path as the CLI (render, store, links), through a private temporary file.
       const dir = await mkdtemp(path.join(tmpdir(), 'tidings-issue-'));
       try {

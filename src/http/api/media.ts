@@ -18,24 +18,24 @@ export const mediaRoutes = [
     raw: { contentType: 'multipart/form-data', description: 'A form with one file field named `file`: a PNG, JPEG, GIF or WebP image' },
     response: stored,
     handler: async ({ services, req, res }) => {
-      if (!req.is('multipart/form-data')) throw new ApiError(415, 'INVALID_INPUT', 'body: send the image as multipart/form-data with a field named "file"', 'body');
+      if (!req.is('multipart/form-data')) throw new ApiError('UNSUPPORTED_MEDIA', 'body: send the image as multipart/form-data with a field named "file"', 'body');
       const store = mediaStoreFor(services.config);
       const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: store.options.maxBytes, files: 1, fields: 10 } }).single('file');
       await new Promise<void>((resolve, reject) =>
         upload(req, res, (err: unknown) => {
           if (!err) return resolve();
           const code = (err as { code?: string }).code;
-          if (code === 'LIMIT_FILE_SIZE') reject(new ApiError(413, 'TOO_LARGE', `file: the image is larger than the ${Math.round(store.options.maxBytes / 1024 / 1024)} MB limit (MEDIA_MAX_BYTES)`, 'file'));
-          else if (code === 'LIMIT_UNEXPECTED_FILE' || code === 'LIMIT_FILE_COUNT') reject(new ApiError(400, 'INVALID_INPUT', 'file: send exactly one file, in a field named "file"', 'file'));
-          else reject(new ApiError(400, 'INVALID_INPUT', `body: the multipart form could not be read (${(err as Error).message})`, 'body'));
+          if (code === 'LIMIT_FILE_SIZE') reject(new ApiError('TOO_LARGE', `file: the image is larger than the ${Math.round(store.options.maxBytes / 1024 / 1024)} MB limit (MEDIA_MAX_BYTES)`, 'file'));
+          else if (code === 'LIMIT_UNEXPECTED_FILE' || code === 'LIMIT_FILE_COUNT') reject(new ApiError('INVALID_INPUT', 'file: send exactly one file, in a field named "file"', 'file'));
+          else reject(new ApiError('INVALID_INPUT', `body: the multipart form could not be read (${(err as Error).message})`, 'body'));
         }),
       );
-      if (!req.file) throw new ApiError(400, 'INVALID_INPUT', 'file: no file in the form: send the image in a field named "file"', 'file');
+      if (!req.file) throw new ApiError('INVALID_INPUT', 'file: no file in the form: send the image in a field named "file"', 'file');
       try {
         // 201 either way; `created` is false when the same image was already stored (same URL).
         return await store.put(req.file.buffer, `file '${req.file.originalname}'`);
       } catch (err) {
-        if (err instanceof MediaRejected) throw new ApiError(err.status, err.status === 413 ? 'TOO_LARGE' : err.status === 415 ? 'UNSUPPORTED_MEDIA' : 'INVALID_INPUT', `file: ${err.message}`, 'file');
+        if (err instanceof MediaRejected) throw new ApiError(err.status === 413 ? 'TOO_LARGE' : err.status === 415 ? 'UNSUPPORTED_MEDIA' : 'INVALID_INPUT', `file: ${err.message}`, 'file');
         throw err;
       }
     },

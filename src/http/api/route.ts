@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../app/services';
-import { isTidingsError, type ErrorCode } from '../../errors';
+import { ERRORS, httpStatusOf, isTidingsError, type ErrorCode } from '../../errors';
 
 /**
  * One API route, declared once: Express validates requests with these zod schemas and the OpenAPI document
@@ -54,51 +54,48 @@ export function route<P extends z.ZodObject | undefined = undefined, Q extends z
   return spec as unknown as ApiRoute;
 }
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  NOT_FOUND: 404,
-  INVALID_INPUT: 400,
-  CSV_INVALID: 400,
-  CONTENT_INVALID: 422,
-  TEMPLATE_ERROR: 422,
-  MJML_ERROR: 422,
-  SEND_STATE: 409,
-  ALREADY_SENT: 409,
-};
-
+/** An error the API layer itself raises (validation, content types, sizes); its status is its code's (src/errors.ts). */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  readonly status: number;
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
     super(message);
+    this.status = ERRORS[code].status;
   }
+}
+
+/** The JSON error body: code, message, the field when one is wrong, and the findings of a failed preflight. */
+function errorBody(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
 }
 
 /** A zod failure as one message that names the field: `body.email: Invalid email address`. */
 function validationError(where: 'params' | 'query' | 'body', error: z.ZodError): ApiError {
   const issue = error.issues[0];
   const field = [where, ...issue.path.map(String)].join('.');
-  return new ApiError(400, 'INVALID_INPUT', `${field}: ${issue.message}`, field);
+  return new ApiError('INVALID_INPUT', `${field}: ${issue.message}`, field);
 }
 
 export function sendError(res: Response, err: unknown, services: Pick<Services, 'log'>): void {
   if (err instanceof ApiError) {
-    res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+    res.status(err.status).json(errorBody(err.code, err.message, err.field ? { field: err.field } : {}));
     return;
   }
   if (isTidingsError(err)) {
-    const status = STATUS_BY_CODE[err.code] ?? 500;
-    res.status(status).json({ error: { code: err.code, message: err.message } });
+    const findings = err.code === 'PREFLIGHT_FAILED' ? { findings: err.context.preflight } : {};
+    res.status(httpStatusOf(err)).json(errorBody(err.code, err.message, findings));
     return;
   }
   const e = err as { status?: number; type?: string; message?: string };
   if (e.type === 'entity.parse.failed') {
-    res.status(400).json({ error: { code: 'INVALID_INPUT', message: `body: not valid JSON (${e.message})` } });
+    res.status(ERRORS.INVALID_INPUT.status).json(errorBody('INVALID_INPUT', `body: not valid JSON (${e.message})`));
     return;
   }
   if (e.status === 413) {
-    res.status(413).json({ error: { code: 'TOO_LARGE', message: 'the request body is too large' } });
+    res.status(ERRORS.TOO_LARGE.status).json(errorBody('TOO_LARGE', 'the request body is too large'));
     return;
   }
   services.log.error({ event: 'api.error', err }, 'API request failed');
-  res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error; see the server log (event api.error)' } });
+  res.status(ERRORS.INTERNAL.status).json(errorBody('INTERNAL', 'internal error; see the server log (event api.error)'));
 }
 
 export function mountRoutes(router: Router, routes: ApiRoute[], services: Services): void {
@@ -111,7 +108,7 @@ export function mountRoutes(router: Router, routes: ApiRoute[], services: Servic
         if (!query.success) throw validationError('query', query.error);
         // A raw route reads the request stream itself; a JSON body was already consumed by the JSON parser.
         if (r.raw && req.is('application/json')) {
-          throw new ApiError(415, 'INVALID_INPUT', `body: send the ${r.raw.contentType.split('/')[1]} itself with Content-Type: ${r.raw.contentType}, not JSON`, 'body');
+          throw new ApiError('UNSUPPORTED_MEDIA', `body: send the ${r.raw.contentType.split('/')[1]} itself with Content-Type: ${r.raw.contentType}, not JSON`, 'body');
         }
         let body: unknown;
         if (r.body) {

@@ -31,7 +31,7 @@ export const suppressionRoutes = [
     params: z.object({ email: z.string().min(3).max(254) }), response: s.suppression,
     handler: async ({ services, params }) => {
       const found = await findSuppression(services.pool, params.email);
-      if (!found) throw new ApiError(404, 'NOT_FOUND', `'${params.email}' is not on the suppression list`);
+      if (!found) throw new ApiError('NOT_FOUND', `'${params.email}' is not on the suppression list`);
       return found;
     },
   }),
@@ -39,7 +39,7 @@ export const suppressionRoutes = [
     method: 'delete', path: '/suppressions/:email', tag: 'suppressions', summary: 'Remove an address from the suppression list (its subscriber becomes active)',
     params: z.object({ email: z.string().min(3).max(254) }),
     handler: async ({ services, params }) => {
-      if (!(await removeSuppression(services.pool, params.email))) throw new ApiError(404, 'NOT_FOUND', `'${params.email}' is not on the suppression list`);
+      if (!(await removeSuppression(services.pool, params.email))) throw new ApiError('NOT_FOUND', `'${params.email}' is not on the suppression list`);
       services.log.info({ event: 'suppression.removed', email: params.email }, 'suppression removed');
       return undefined;
     },
