@@ -90,6 +90,19 @@ describe('tidings inbound: the bounce mailbox over SMTP', () => {
     expect((await send(verp('quiet@example.com'), failedDsn('quiet@example.com', '450 4.2.2 Mailbox full', 'quiet-2'))).response).toMatch(/^250/);
   });
 
+  it('tidings inbound says what it needs when neither BOUNCE_DOMAIN nor BOUNCE_MAILBOX is set', async () => {
+    const { execFile } = await import('node:child_process');
+    const { BOUNCE_DOMAIN: _, ...env } = stack.env;
+    const bin = new URL('../bin/tidings.mjs', import.meta.url).pathname;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [bin, 'inbound'], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env } }, (err, _out, stderr) =>
+        resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }),
+      ),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/BOUNCE_DOMAIN.*BOUNCE_MAILBOX/);
+  });
+
   it('drops raw messages older than INBOUND_KEEP_HOURS', async () => {
     const { pool } = stack.services;
     await pool.query("UPDATE inbound_messages SET received_at = now() - interval '2 hours' WHERE id = (SELECT min(id) FROM inbound_messages)");

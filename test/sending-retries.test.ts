@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitForSend } from '../src/cli/progress';
 import { CaptureServer } from '../src/mail/capture-server';
 import { createSmtpMailer, SmtpError } from '../src/mail/mailer';
-import { startSend } from '../src/send/control';
+import { retryFailed, startSend } from '../src/send/control';
 import { reconcile } from '../src/send/reconcile';
 import { seedSend, startStack, waitFor, type TestStack } from './helpers';
 
@@ -85,6 +85,7 @@ describe('temporary replies and throttles, against a real SMTP server', () => {
 
   it('a route that throttles for ever still ends: past THROTTLES_PER_ATTEMPT a throttle spends an attempt', async () => {
     let throttles = 0;
+    let throttling = true;
     stack = await startStack({
       workers: true,
       concurrency: 2,
@@ -92,7 +93,7 @@ describe('temporary replies and throttles, against a real SMTP server', () => {
       env: { RETRY_SCHEDULE: '100ms', RETRY_FOR_HOURS: String(0.25 / 3600), THROTTLES_PER_ATTEMPT: '2', THROTTLE_PAUSE_SECONDS: '0.05' },
       smtp: {
         reply: (m) => {
-          if (recipient(m.to) !== 'n2@example.com') return undefined;
+          if (recipient(m.to) !== 'n2@example.com' || !throttling) return undefined;
           throttles++;
           return { code: 421, message: '4.7.0 Too many messages, slow down' };
         },
@@ -110,6 +111,14 @@ describe('temporary replies and throttles, against a real SMTP server', () => {
     expect(rows).toEqual([{ attempts: 3, failure_kind: 'exhausted' }]);
     // Each attempt: two throttles that cost nothing, then a third that costs the attempt.
     expect(throttles).toBe(9);
+
+    // The route recovers; `tidings retry` gives the delivery a fresh schedule, and it goes out on its first attempt.
+    throttling = false;
+    await retryFailed(stack.services, send.id);
+    const again = await waitForSend(stack.services, send.id, { bar: false });
+    expect(again.counts).toMatchObject({ total: 4, sent: 4, failed: 0 });
+    const retried = await stack.services.pool.query("SELECT attempts, throttles FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'n2@example.com'");
+    expect(retried.rows).toEqual([{ attempts: 1, throttles: 0 }]);
   });
 
   it('a retry due later waits in a delayed job; status shows it; a Redis wipe restores it still delayed', async () => {

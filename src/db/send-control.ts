@@ -58,7 +58,8 @@ export async function markCancelled(pool: Pool, sendId: number): Promise<{ cance
  */
 export async function markFailedForRetry(pool: Pool, sendId: number): Promise<number> {
   const result = await pool.query(
-    `UPDATE deliveries SET status = 'queued', failure_kind = NULL, updated_at = now()
+    // A fresh retry schedule: the attempts that ran out are not held against the operator's retry.
+    `UPDATE deliveries SET status = 'queued', failure_kind = NULL, attempts = 0, throttles = 0, next_attempt_at = NULL, updated_at = now()
      WHERE send_id = $1 AND status = 'failed' AND failure_kind = ANY($2::text[])`,
     [sendId, RETRYABLE_FAILURE_KINDS],
   );
