@@ -23,7 +23,8 @@ async function tidings(args: string[], env: Record<string, string>): Promise<{ c
 const MIGRATIONS = readdirSync(path.resolve(__dirname, '../migrations')).filter((f) => f.endsWith('.sql')).sort();
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
-describe('the tidings command', () => {
+// Each test starts several `tidings` processes one after another: on a loaded CI machine that takes minutes, not seconds.
+describe('the tidings command', { timeout: 240_000 }, () => {
   const env = isolatedEnv();
   let db: pg.Client;
 
