@@ -69,7 +69,7 @@ export async function writePreview(
  */
 export async function takeScreenshots(
   html: string,
-  options: { executablePath: string; assetBaseUrl: string; widths: readonly number[]; file: (width: number) => string },
+  options: { executablePath: string; assetBaseUrl: string; widths: readonly number[]; file: (width: number) => string; colorScheme?: 'light' | 'dark' },
 ): Promise<{ width: number; file: string }[]> {
   const { chromium } = await import('playwright-core');
   let browser: Browser | undefined;
@@ -77,7 +77,8 @@ export async function takeScreenshots(
     browser = await chromium.launch({ executablePath: options.executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     const shots: { width: number; file: string }[] = [];
     for (const width of options.widths) {
-      const page = await browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: 1 });
+      // colorScheme 'dark' emulates prefers-color-scheme: dark (what Apple Mail and iOS Mail do in dark mode).
+      const page = await browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: 1, colorScheme: options.colorScheme ?? 'light' });
       await page.route('**/*', async (route) => {
         const local = await localAsset(route.request().url(), options.assetBaseUrl);
         if (local) await route.fulfill({ body: local.body, contentType: local.type });
