@@ -30,7 +30,7 @@ export async function createDeliveryPage(
   afterSubscriberId: number,
   pageSize: number,
 ): Promise<FanoutPage> {
-  const { rows } = await client.query<{ last: number | null }>(
+  const { rows } = await client.query<{ last: number | null; pageCount: number; ids: string | null }>(
     `WITH page AS (
        SELECT sub.subscriber_id
        FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
@@ -46,12 +46,19 @@ export async function createDeliveryPage(
        INSERT INTO deliveries (send_id, subscriber_id)
        SELECT $1, subscriber_id FROM page
        ON CONFLICT (send_id, subscriber_id) DO NOTHING
+       RETURNING id, subscriber_id
      )
-     SELECT max(subscriber_id) AS last FROM page`,
+     SELECT (SELECT max(subscriber_id) FROM page) AS last, (SELECT count(*)::int FROM page) AS "pageCount",
+            (SELECT string_agg(id::text, ',' ORDER BY subscriber_id) FROM inserted) AS ids`,
     [sendId, listId, afterSubscriberId, pageSize],
   );
-  const last = rows[0].last;
+  const { last, pageCount, ids } = rows[0];
   if (last === null) return { lastSubscriberId: null, queuedDeliveryIds: [] };
+  // Every delivery of the page is new (the usual case): its ids came back from the INSERT, all queued.
+  const inserted = ids ? ids.split(',').map(Number) : [];
+  if (inserted.length === pageCount) return { lastSubscriberId: last, queuedDeliveryIds: inserted };
+  // A page done again (after a crash or a pause): some deliveries existed, perhaps already sent; queue those
+  // still queued. Reading them back costs a second statement, so only this path pays it.
   const queued = await client.query<{ id: number }>(
     `SELECT id FROM deliveries
      WHERE send_id = $1 AND subscriber_id > $2 AND subscriber_id <= $3 AND status = 'queued'
