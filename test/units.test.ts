@@ -228,17 +228,6 @@ describe('retry delays and policy streaks', () => {
   });
 });
 
-describe('error codes', () => {
-  it('documents every error code in the README', async () => {
-    const { readFileSync } = await import('node:fs');
-    const source = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8');
-    const union = /export type ErrorCode =([\s\S]*?);/.exec(source)![1];
-    const codes = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]);
-    expect(codes.length).toBeGreaterThan(5);
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const code of codes) expect(readme, `README.md should document ${code}`).toContain(`\`${code}\``);
-  });
-});
 
 describe('8bit template', () => {
   it('breaks HTML lines at 78 characters only where a break changes nothing, and before a tracked link', async () => {
