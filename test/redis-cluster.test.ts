@@ -42,10 +42,12 @@ describe('on a real Redis Cluster (3 masters, 1 replica each)', () => {
   afterAll(async () => {
     await cluster?.close();
   }, 60_000);
+  // Closing drains the workers and drops the database; on a loaded machine after a failover that took
+  // over a minute.
   afterEach(async () => {
     await stack?.close();
     stack = undefined;
-  }, 60_000);
+  }, 180_000);
 
   const clusterStack = (env: Record<string, string> = {}) =>
     startStack({
