@@ -1,78 +1,8 @@
-import type { Socket } from 'node:net';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { PreparedMessage } from './message-template';
+import { connectionOptionsFromUrl, SmtpConnection, type ConnectionOptions } from './smtp-connection';
 
 /** An envelope address that needs SMTPUTF8 (src/mail/email-address.ts puts ASCII local parts' domains in A-labels). */
 const NON_ASCII = /[^\x00-\x7f]/;
-/** The end of DATA after a message that already ends with CRLF. */
-const DATA_END = Buffer.from('.\r\n');
-
-/** The parts of nodemailer's SMTPConnection this module relies on that its type declarations leave out. */
-interface ConnectionInternals {
-  _socket: Socket | false | null;
-  /** The extensions the server's EHLO reply announced (upper case), e.g. 8BITMIME, PIPELINING. */
-  _supportedExtensions: string[];
-  _destroyed: boolean;
-  _responseActions: ((str: string) => void)[];
-  _actionSMTPStream(str: string, callback: (err: Error | null, str?: string) => void): void;
-}
-
-/**
- * nodemailer's SMTP connection (greeting, EHLO, STARTTLS, AUTH, pipelined envelope, replies), except for how
- * a ready message is written: nodemailer passes every message through a stream that inspects each byte for
- * dots and bare line ends, which costs more CPU than everything else per message. A PreparedMessage already
- * has CRLF line ends and no line starting with a dot, so its chunks are written to the socket as they are, in
- * one write with the end of DATA. Anything else still goes through nodemailer's own data stream.
- */
-class SmtpConnection extends SMTPConnection {
-  /** Applies to the next send() only. */
-  writeAsIs = false;
-  /** Set once bytes of the current message have been written (the message can no longer be re-sent elsewhere). */
-  dataStarted = false;
-  /**
-   * The buffer each message is copied into, reused from message to message: allocating ~70 KB of memory
-   * outside V8's heap per email made V8 run full garbage collections to keep up (a fifth of a worker's CPU).
-   * It is only reused once the previous write has been handed to the kernel.
-   */
-  private outgoing: Buffer | undefined;
-  private outgoingBusy = false;
-
-  // Overrides nodemailer's internal _createSendStream (see ConnectionInternals).
-  _createSendStream(callback: (err: Error | null, str?: string) => void) {
-    this.dataStarted = true;
-    const self = this as unknown as ConnectionInternals;
-    if (!this.writeAsIs || this.options.lmtp || this.options.debug) {
-      return (SMTPConnection.prototype as unknown as { _createSendStream: (cb: typeof callback) => unknown })._createSendStream.call(this, callback);
-    }
-    this.writeAsIs = false;
-    self._responseActions.push((str) => self._actionSMTPStream(str, callback));
-    const socket = self._socket as Socket;
-    const writer = { outByteCount: 0, write: (chunks: readonly Buffer[]) => this.writeMessage(socket, chunks, writer), end() {} };
-    return writer;
-  }
-
-  // One buffer, one write: copying ~70 KB costs less than handing the kernel a writev of many chunks.
-  private writeMessage(socket: Socket, chunks: readonly Buffer[], writer: { outByteCount: number }): void {
-    let size = DATA_END.length;
-    for (const chunk of chunks) size += chunk.length;
-    let buffer = this.outgoing;
-    if (!buffer || buffer.length < size || this.outgoingBusy) {
-      buffer = Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024));
-      if (!this.outgoingBusy) this.outgoing = buffer;
-    }
-    let at = 0;
-    for (const chunk of chunks) at += chunk.copy(buffer, at);
-    DATA_END.copy(buffer, at);
-    writer.outByteCount = size;
-    const reusable = buffer === this.outgoing;
-    if (reusable) this.outgoingBusy = true;
-    socket.write(buffer.subarray(0, size), () => {
-      if (reusable) this.outgoingBusy = false;
-    });
-  }
-}
-
 export interface SmtpPoolOptions {
   /** Connections kept open at most. */
   size: number;
@@ -113,7 +43,7 @@ export class SmtpPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly waiting: Pending[] = [];
-  private readonly connectionOptions: ConstructorParameters<typeof SMTPConnection>[0];
+  private readonly connectionOptions: ConnectionOptions;
   private readonly auth: { user: string; credentials: { user: string; pass: string } } | undefined;
   private readonly maxMessages: number;
   private closed = false;
@@ -124,7 +54,7 @@ export class SmtpPool {
     url: string,
     private readonly options: SmtpPoolOptions,
   ) {
-    const { auth, ...parsed } = parseConnectionUrl(url) as Record<string, unknown> & { auth?: { user: string; pass: string } };
+    const { auth, ...parsed } = connectionOptionsFromUrl(url);
     this.auth = auth && (auth.user || auth.pass) ? { user: auth.user, credentials: { user: auth.user, pass: auth.pass } } : undefined;
     this.connectionOptions = {
       ...parsed,
@@ -132,7 +62,7 @@ export class SmtpPool {
       greetingTimeout: options.greetingTimeout ?? 15_000,
       socketTimeout: options.socketTimeout ?? 60_000,
       logger: false,
-    } as ConstructorParameters<typeof SMTPConnection>[0];
+    } as ConnectionOptions;
     this.maxMessages = options.maxMessages ?? 1000;
   }
 
@@ -210,7 +140,7 @@ export class SmtpPool {
     slot.busy = true;
     const { connection } = slot;
     let { message } = pending;
-    if (NON_ASCII.test(pending.from + pending.to) && !(connection as unknown as ConnectionInternals)._supportedExtensions.includes('SMTPUTF8')) {
+    if (NON_ASCII.test(pending.from + pending.to) && !connection.supports('SMTPUTF8')) {
       // RFC 6531: an address with a non-ASCII local part may only go to a server that announces SMTPUTF8.
       // Refused here, before MAIL FROM; the connection stays usable for the next message.
       const address = NON_ASCII.test(pending.to) ? pending.to : pending.from;
@@ -218,7 +148,7 @@ export class SmtpPool {
       this.release(slot);
       return;
     }
-    if (!Buffer.isBuffer(message) && message.eightBit && message.sevenBit && !(connection as unknown as ConnectionInternals)._supportedExtensions.includes('8BITMIME')) {
+    if (!Buffer.isBuffer(message) && message.eightBit && message.sevenBit && !connection.supports('8BITMIME')) {
       // This server takes 7-bit data only: the same message with every part in base64.
       message = message.sevenBit();
     }
@@ -243,7 +173,7 @@ export class SmtpPool {
       }
       const error = err as SendError;
       const refused = (error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421;
-      if (refused && !(connection as unknown as ConnectionInternals)._destroyed) {
+      if (refused && !connection.isTornDown()) {
         // The server refused this message; the session itself is fine.
         pending.reject(err);
         connection.reset((resetErr) => (resetErr ? this.retire(slot) : this.release(slot)));
