@@ -181,6 +181,20 @@ describe('tidings import and the API import endpoint', () => {
       expect(imported).toMatchObject({ status: 201, body: { imported: 1, reading: { shape: 'mailchimp', statuses: { suppressed: 1 } } } });
       const forced = await post('/api/lists/api-mailchimp/imports?from=listmonk', 'kit-subscribers.csv');
       expect(forced).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('this is not a listmonk subscribers export') } } });
+
+      // A subscriber disabled at the source (listmonk's quiet@) is turned back on by an operator; a suppressed one
+      // (anon@, blocklisted) only through the suppression list.
+      const patch = async (email: string, status: string) => {
+        const id = (await stack.services.pool.query<{ id: number }>('SELECT id FROM subscribers WHERE email = $1', [email])).rows[0].id;
+        const res = await fetch(server.url(`/api/subscribers/${id}`), {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ status }),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      expect(await patch('quiet@example.com', 'active')).toMatchObject({ status: 200, body: { status: 'active' } });
+      expect(await patch('anon@example.com', 'active')).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('anon@example.com is on the suppression list') } } });
     } finally {
       await server.close();
     }

@@ -48,14 +48,15 @@ export async function searchSubscribers(
 export async function updateSubscriber(
   pool: Pool,
   id: number,
-  changes: { name?: string; attributes?: Record<string, unknown>; replaceAttributes?: boolean },
+  changes: { name?: string; attributes?: Record<string, unknown>; replaceAttributes?: boolean; status?: 'active' | 'blocked' },
 ): Promise<void> {
   const { rowCount } = await pool.query(
     `UPDATE subscribers SET name = coalesce($2, name),
        attributes = CASE WHEN $3::jsonb IS NULL THEN attributes WHEN $4 THEN $3::jsonb ELSE attributes || $3::jsonb END,
+       status = coalesce($5, status),
        updated_at = now()
      WHERE id = $1`,
-    [id, changes.name ?? null, changes.attributes ? JSON.stringify(changes.attributes) : null, changes.replaceAttributes ?? false],
+    [id, changes.name ?? null, changes.attributes ? JSON.stringify(changes.attributes) : null, changes.replaceAttributes ?? false, changes.status ?? null],
   );
   if (!rowCount) throw new NotFoundError('subscriber', id);
 }

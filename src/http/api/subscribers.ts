@@ -4,6 +4,7 @@ import { NotFoundError } from '../../errors';
 import { inTransaction } from '../../db/pool';
 import { deleteSubscriber, getSubscriber, searchSubscribers, updateSubscriber } from '../../db/subscriber-admin';
 import { upsertSubscriberRows, upsertSubscribers } from '../../db/subscribers';
+import { findSuppression } from '../../db/suppressions';
 import { ApiError, route } from './route';
 import * as s from './schemas';
 
@@ -55,10 +56,18 @@ export const subscriberRoutes = [
     handler: async ({ services, params }) => getSubscriber(services.pool, params.id),
   }),
   route({
-    method: 'patch', path: '/subscribers/:id', tag: 'subscribers', summary: 'Change name or attributes (merged, or replaced with replaceAttributes)',
-    params: byId, body: z.object({ name: z.string().max(200).optional(), attributes: attributes.optional(), replaceAttributes: z.boolean().default(false) }),
+    method: 'patch', path: '/subscribers/:id', tag: 'subscribers', summary: 'Change name, attributes (merged, or replaced with replaceAttributes) or status (blocked: not mailable)',
+    params: byId,
+    body: z.object({ name: z.string().max(200).optional(), attributes: attributes.optional(), replaceAttributes: z.boolean().default(false), status: z.enum(['active', 'blocked']).optional() }),
     response: s.subscriber,
     handler: async ({ services, params, body }) => {
+      if (body.status === 'active') {
+        // A suppressed address stays blocked: the suppression list is where that verdict is taken back.
+        const { email } = await getSubscriber(services.pool, params.id);
+        if (await findSuppression(services.pool, email)) {
+          throw new ApiError('SEND_STATE', `${email} is on the suppression list: remove it there (DELETE /api/suppressions/${encodeURIComponent(email)}), which makes the subscriber active`);
+        }
+      }
       await updateSubscriber(services.pool, params.id, body);
       return getSubscriber(services.pool, params.id);
     },
