@@ -37,7 +37,8 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   await migrate(pool);
   say(`database ready (${new URL(config.databaseUrl).pathname.slice(1)}), migrations applied`);
 
-  const list = (await findListBySlug(pool, 'demo')) ?? (await createList(pool, { slug: 'demo', name: 'ML UTD 演示 (demo)' }));
+  // The sample is Chinese: its readers' pages and the fixed strings of its emails are too.
+  const list = (await findListBySlug(pool, 'demo')) ?? (await createList(pool, { slug: 'demo', name: 'ML UTD 演示 (demo)', language: 'zh-CN' }));
   const people = demoSubscribers(size);
   for (let i = 0; i < people.length; i += 500) {
     await inTransaction(pool, (client) => upsertSubscribers(client, list.id, people.slice(i, i + 500), 'confirmed'));
@@ -90,14 +91,17 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
     ],
   );
 
-  await workers.close();
   if (opts.serve) {
+    // The workers stay up with the server: a send started from the served links or the API goes out.
+    say('The workers keep running: a send started now (tidings send, POST /api/sends) is processed.');
     onShutdownSignal(ctx.log, async () => {
       await http.close();
+      await workers.close();
       await services.close();
     });
     return;
   }
+  await workers.close();
   await http.close();
   await services.close();
   if (outcome.counts.failed > 0 || outcome.send.status !== 'finished') process.exitCode = 1;
