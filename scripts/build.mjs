@@ -23,5 +23,3 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-// Read at run time next to the module that serves it.
-await cp(new URL('src/http/admin/admin-app.js', root), new URL('admin-app.js', outdir));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../src/http/api';
+import { API_ROUTES, PUBLIC_API_ROUTES } from '../src/http/api';
 import { startStack, type TestStack } from './helpers';
 import { ADMIN_TOKEN, startOpsServer } from './ops-seed';
 
@@ -51,7 +51,8 @@ describe('admin API authentication', () => {
     try {
       expect((await fetch(open.url('/api/lists'), { headers: { authorization: 'Bearer ' } })).status).toBe(401);
       expect((await fetch(open.url('/api/lists'), { headers: { authorization: 'Bearer undefined' } })).status).toBe(401);
-      expect((await fetch(open.url('/admin'), { headers: { authorization: `Basic ${Buffer.from('admin:').toString('base64')}` } })).status).toBe(401);
+      expect((await fetch(open.url('/admin/queues'), { headers: { authorization: `Basic ${Buffer.from('admin:').toString('base64')}` } })).status).toBe(401);
+      expect((await fetch(open.url('/admin'), { redirect: 'manual' })).status).toBe(303);
     } finally {
       await open.close();
     }
@@ -65,7 +66,7 @@ describe('OpenAPI document', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, { pattern?: string }>; required: string[] } }> }; parameters: Array<{ name: string; in: string }> }>> };
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(operations).toHaveLength(API_ROUTES.length);
+    expect(operations).toHaveLength(API_ROUTES.length + PUBLIC_API_ROUTES.length);
     expect(operations).toEqual(expect.arrayContaining(['GET /api/lists', 'POST /api/sends', 'GET /api/sends/{id}/stats', 'DELETE /api/suppressions/{email}', 'PUT /api/imports/{id}/csv']));
     const createList = doc.paths['/api/lists'].post.requestBody!.content['application/json'].schema;
     expect(createList.required).toEqual(['slug', 'name']);

@@ -23,7 +23,7 @@ class MemoryFanoutStore implements FanoutStore {
   constructor(recipients: number[], status: SendStatus = 'queued', scheduledAt: Date | null = null) {
     this.recipients = [...recipients].sort((a, b) => a - b);
     const now = new Date();
-    this.send = { id: 1, issueId: 1, listId: 1, status, statusReason: null, total: 0, fanoutCursor: 0, scheduledAt, fannedOutAt: null, startedAt: null, finishedAt: null, createdAt: now };
+    this.send = { id: 1, issueId: 1, listId: 1, status, statusReason: null, total: 0, fanoutCursor: 0, scheduledAt, fannedOutAt: null, startedAt: null, finishedAt: null, createdAt: now, segment: null, segmentId: null };
   }
 
   async getSend() {

@@ -57,11 +57,11 @@ describe('/metrics', () => {
   });
 });
 
-describe('Bull Board and the operator page', () => {
+describe('Bull Board and the operator app', () => {
   const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` });
 
-  it('are behind ADMIN_TOKEN (basic auth for browsers, or bearer)', async () => {
-    for (const path of ['/admin', '/admin/queues', '/admin/data/sends', '/admin/app.js']) {
+  it('keeps Bull Board behind ADMIN_TOKEN (basic auth for browsers, or bearer) or an owner\'s session, and the app behind a login', async () => {
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
       const res = await fetch(server.url(path));
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
@@ -72,7 +72,8 @@ describe('Bull Board and the operator page', () => {
     expect(await board.text()).toMatch(/<div id="root">/);
     const queues = await fetch(server.url('/admin/queues/api/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(((await queues.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort()).toEqual(['deliver', 'fanout']);
-    const page = await fetch(server.url('/admin'), { headers: basic(ADMIN_TOKEN) });
-    expect(await page.text()).toContain('<script src="/admin/app.js"></script>');
+    const page = await fetch(server.url('/admin'), { headers: basic(ADMIN_TOKEN), redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/admin/login?next=%2Fadmin');
   });
 });

@@ -4,6 +4,7 @@ import type { FanoutPage } from '../src/db/deliveries';
 import type { Send } from '../src/db/sends';
 import type { SendStatus } from '../src/db/states';
 import type { Logger } from '../src/log';
+import type { SegmentDefinition } from '../src/segments/definition';
 import type { FanoutJobData } from '../src/queue/queues';
 import { fanoutPageSize, waitForRoom, type FanoutRoom } from '../src/send/fanout-backpressure';
 
@@ -13,12 +14,13 @@ export const FANOUT_PAGE_SIZE = 5_000;
 export interface FanoutStore {
   getSend(sendId: number): Promise<Send>;
   getSendStatus(sendId: number): Promise<SendStatus>;
-  countRecipients(listId: number): Promise<number>;
+  /** Recipients of the list, or of a segment of it. */
+  countRecipients(listId: number, segment: SegmentDefinition | null): Promise<number>;
   setSendTotal(sendId: number, total: number): Promise<void>;
   /** Moves a send from one of `from` to `to`; false when it was in another state. */
   transitionSend(sendId: number, from: readonly SendStatus[], to: SendStatus): Promise<boolean>;
   /** Creates the deliveries of the next page of recipients after the cursor, in one transaction. */
-  createDeliveryPage(sendId: number, listId: number, afterSubscriberId: number, pageSize: number): Promise<FanoutPage>;
+  createDeliveryPage(sendId: number, listId: number, afterSubscriberId: number, pageSize: number, segment: SegmentDefinition | null): Promise<FanoutPage>;
   setFanoutCursor(sendId: number, cursor: number): Promise<void>;
   markFannedOut(sendId: number): Promise<void>;
   finishSendsIfDone(sendIds: number[]): Promise<number[]>;
@@ -59,7 +61,7 @@ export function createFanoutProcessor(deps: FanoutDeps) {
       throw new DelayedError();
     }
     if (send.status === 'scheduled' || send.status === 'queued') {
-      const total = await store.countRecipients(send.listId);
+      const total = await store.countRecipients(send.listId, send.segment);
       await store.setSendTotal(send.id, total);
       if (await store.transitionSend(send.id, ['scheduled', 'queued'], 'fanning_out')) log.info({ event: 'send.started', total }, 'send started');
       send = await store.getSend(send.id);
@@ -94,7 +96,7 @@ export function createFanoutProcessor(deps: FanoutDeps) {
         log.info({ event: 'fanout.stopped', cursor }, 'fan-out stopped while waiting for the senders');
         return { queued };
       }
-      const page = await store.createDeliveryPage(send.id, send.listId, cursor, pageSize);
+      const page = await store.createDeliveryPage(send.id, send.listId, cursor, pageSize, send.segment);
       await settle();
       if (page.lastSubscriberId === null) break;
       // Paused or cancelled meanwhile: stop here; resume continues from the cursor.

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMailer, onShutdownSignal } from '../app/runtime';
+import { demoOperatorLogin } from '../auth/accounts';
 import { startHttp } from '../http/server';
 import { createServices } from '../app/services';
 import { firstSentDelivery } from '../db/deliveries';
@@ -94,6 +95,11 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   if (opts.serve) {
     // The workers stay up with the server: a send started from the served links or the API goes out.
     say('The workers keep running: a send started now (tidings send, POST /api/sends) is processed.');
+    const login = await demoOperatorLogin(pool, 'demo@tidings.localhost');
+    say('');
+    say(`Operator app   ${config.publicUrl}/admin`);
+    say(`  log in as    ${login.email}`);
+    say(`  password     ${login.password}   (new on every demo run)`);
     onShutdownSignal(ctx.log, async () => {
       await http.close();
       await workers.close();

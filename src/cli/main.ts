@@ -48,6 +48,7 @@ const mediaAddCommand = lazy(issueFiles, (m) => m.mediaAddCommand);
 const templateListCommand = lazy(issueFiles, (m) => m.templateListCommand);
 const templateCheckCommand = lazy(issueFiles, (m) => m.templateCheckCommand);
 const listIssueDefaultsCommand = lazy(issueFiles, (m) => m.listSetCommand);
+const users = () => import('./commands/users');
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
@@ -243,6 +244,18 @@ for (const [action, description] of [
 }
 
 program.command('status <send-id>').description('counts of a send\'s deliveries by status').addOption(json()).action(statusCommand);
+
+const user = program.command('user').description('operator accounts (the people using the app and the API)');
+user
+  .command('create <email>')
+  .description('add an operator and print a set-password link (or a one-time password); the first operator is an owner')
+  .addOption(new Option('--role <role>', 'what they may do').choices(['owner', 'editor', 'viewer']))
+  .option('--name <name>', 'their name, as the audit log shows it')
+  .option('--password', 'print a one-time password instead of a set-password link')
+  .addOption(json())
+  .action(lazy(users, (m) => m.userCreateCommand));
+user.command('password-link <email>').description('print a new set-password link for an operator').addOption(json()).action(lazy(users, (m) => m.userPasswordLinkCommand));
+user.command('list').description('every operator with their role').addOption(json()).action(lazy(users, (m) => m.userListCommand));
 
 const dkim = program.command('dkim').description('DKIM signing keys');
 dkim

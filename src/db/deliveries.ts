@@ -1,13 +1,16 @@
+import { compileSegment } from './segment-filter';
+import type { SegmentDefinition } from '../segments/definition';
 import { RUNNING_SEND_STATES, WAITING_DELIVERY_STATES, type DeliveryStatus, type FailureKind } from './states';
 import type { Pool, PoolClient } from './pool';
 
-/** Counts the subscribers a send to this list will reach: confirmed, and the address not blocked. */
-export async function countRecipients(db: Pool | PoolClient, listId: number): Promise<number> {
+/** Counts the subscribers a send to this list (and segment) will reach: confirmed, and the address not blocked. */
+export async function countRecipients(db: Pool | PoolClient, listId: number, segment?: SegmentDefinition | null): Promise<number> {
+  const where = segment ? compileSegment(segment, 2) : { sql: 'true', params: [] };
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n
      FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
-     WHERE sub.list_id = $1 AND sub.status = 'confirmed' AND s.status = 'active'`,
-    [listId],
+     WHERE sub.list_id = $1 AND sub.status = 'confirmed' AND s.status = 'active' AND (${where.sql})`,
+    [listId, ...where.params],
   );
   return rows[0].n;
 }
@@ -29,12 +32,15 @@ export async function createDeliveryPage(
   listId: number,
   afterSubscriberId: number,
   pageSize: number,
+  segment?: SegmentDefinition | null,
 ): Promise<FanoutPage> {
+  // A segment is one more condition on the same keyset page (its parameters follow the page's four).
+  const where = segment ? compileSegment(segment, 5) : { sql: 'true', params: [] };
   const { rows } = await client.query<{ last: number | null; pageCount: number; ids: string | null }>(
     `WITH page AS (
        SELECT sub.subscriber_id
        FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
-       WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3
+       WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3 AND (${where.sql})
          -- A repeated send (--again) skips whoever received the issue, or is about to, from an earlier send.
          AND NOT ((SELECT skip_previous_recipients FROM sends WHERE id = $1) AND EXISTS (
            SELECT 1 FROM deliveries d
@@ -50,7 +56,7 @@ export async function createDeliveryPage(
      )
      SELECT (SELECT max(subscriber_id) FROM page) AS last, (SELECT count(*)::int FROM page) AS "pageCount",
             (SELECT string_agg(id::text, ',' ORDER BY subscriber_id) FROM inserted) AS ids`,
-    [sendId, listId, afterSubscriberId, pageSize],
+    [sendId, listId, afterSubscriberId, pageSize, ...where.params],
   );
   const { last, pageCount, ids } = rows[0];
   if (last === null) return { lastSubscriberId: null, queuedDeliveryIds: [] };

@@ -1,6 +1,7 @@
 import { countRecipients, createDeliveryPage } from './deliveries';
 import { inTransaction, type Pool } from './pool';
 import { finishSendsIfDone, getSend, getSendStatus, markFannedOut, setFanoutCursor, setSendTotal, transitionSend } from './sends';
+import type { SegmentDefinition } from '../segments/definition';
 import type { SendStatus } from './states';
 
 /** The fan-out's store (FanoutStore in workers/fanout.ts) over PostgreSQL: its named queries on one pool. */
@@ -8,11 +9,11 @@ export function createFanoutStore(pool: Pool) {
   return {
     getSend: (sendId: number) => getSend(pool, sendId),
     getSendStatus: (sendId: number) => getSendStatus(pool, sendId),
-    countRecipients: (listId: number) => countRecipients(pool, listId),
+    countRecipients: (listId: number, segment: SegmentDefinition | null) => countRecipients(pool, listId, segment),
     setSendTotal: (sendId: number, total: number) => setSendTotal(pool, sendId, total),
     transitionSend: (sendId: number, from: readonly SendStatus[], to: SendStatus) => transitionSend(pool, sendId, from, to),
-    createDeliveryPage: (sendId: number, listId: number, afterSubscriberId: number, pageSize: number) =>
-      inTransaction(pool, (client) => createDeliveryPage(client, sendId, listId, afterSubscriberId, pageSize)),
+    createDeliveryPage: (sendId: number, listId: number, afterSubscriberId: number, pageSize: number, segment: SegmentDefinition | null) =>
+      inTransaction(pool, (client) => createDeliveryPage(client, sendId, listId, afterSubscriberId, pageSize, segment)),
     setFanoutCursor: (sendId: number, cursor: number) => setFanoutCursor(pool, sendId, cursor, 0),
     markFannedOut: (sendId: number) => markFannedOut(pool, sendId),
     finishSendsIfDone: (sendIds: number[]) => finishSendsIfDone(pool, sendIds),

@@ -40,3 +40,9 @@ export async function listIssues(pool: Pool, limit: number, beforeId?: number): 
   );
   return rows;
 }
+
+/** How many sends an issue has had (an issue that was sent is read-only in the composer). */
+export async function countSendsOfIssue(pool: Pool, issueId: number): Promise<number> {
+  const { rows } = await pool.query<{ sends: number }>('SELECT count(*)::int AS sends FROM sends WHERE issue_id = $1', [issueId]);
+  return rows[0].sends;
+}

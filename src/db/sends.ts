@@ -1,4 +1,5 @@
 import { NotFoundError } from '../errors';
+import type { SegmentDefinition } from '../segments/definition';
 import type { Pool, PoolClient } from './pool';
 import { DELIVERY_STATUSES, ENDED_SEND_STATES, UNFINISHED_DELIVERY_STATES, type DeliveryStatus, type SendStatus } from './states';
 
@@ -15,14 +16,19 @@ export interface Send {
   startedAt: Date | null;
   finishedAt: Date | null;
   createdAt: Date;
+  /** The segment definition the send was started with (a copy), or null for the whole list. */
+  segment: SegmentDefinition | null;
+  segmentId: number | null;
 }
 
 const SEND_COLUMNS = `id, issue_id AS "issueId", list_id AS "listId", status, status_reason AS "statusReason", total,
-  fanout_cursor AS "fanoutCursor", scheduled_at AS "scheduledAt", fanned_out_at AS "fannedOutAt", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
+  fanout_cursor AS "fanoutCursor", scheduled_at AS "scheduledAt", fanned_out_at AS "fannedOutAt", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt",
+  segment, segment_id AS "segmentId"`;
 
 /**
  * A new send: `queued` for its fan-out now, or `scheduled` when `scheduledAt` is in the future.
  * `skipPreviousRecipients`: the fan-out leaves out subscribers an earlier send of the issue reached.
+ * `segment`: only the list's subscribers matching it (a copy of its definition is kept on the send).
  */
 export async function createSend(
   db: Pool | PoolClient,
@@ -30,12 +36,13 @@ export async function createSend(
   listId: number,
   scheduledAt: Date | null = null,
   skipPreviousRecipients = false,
+  segment: { id: number; definition: SegmentDefinition } | null = null,
 ): Promise<Send> {
   const { rows } = await db.query<Send>(
-    `INSERT INTO sends (issue_id, list_id, scheduled_at, status, skip_previous_recipients)
-     VALUES ($1, $2, $3, CASE WHEN $3::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4)
+    `INSERT INTO sends (issue_id, list_id, scheduled_at, status, skip_previous_recipients, segment_id, segment)
+     VALUES ($1, $2, $3, CASE WHEN $3::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4, $5, $6::jsonb)
      RETURNING ${SEND_COLUMNS}`,
-    [issueId, listId, scheduledAt, skipPreviousRecipients],
+    [issueId, listId, scheduledAt, skipPreviousRecipients, segment?.id ?? null, segment ? JSON.stringify(segment.definition) : null],
   );
   return rows[0];
 }

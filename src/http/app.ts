@@ -46,7 +46,10 @@ export function createApp(services: Services, hits: TrackingHits = createTrackin
   app.use(archiveRoutes(services));
   app.use(webhookRoutes(services));
   app.use('/api', apiRouter(services));
-  app.use(adminRoutes(services));
+  const admin = adminRoutes(services);
+  app.use(admin.router);
+  // Live-progress streams never end on their own: startHttp's close ends them.
+  app.locals.closeStreams = admin.close;
   app.use(mediaRoutes(services));
   app.use('/img', express.static(path.join(PUBLIC_DIR, 'img'), { maxAge: '1d', fallthrough: true }));
   // Every browser asks for it on every page; a 404 would be noise in logs and consoles.

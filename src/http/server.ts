@@ -27,6 +27,8 @@ export async function startHttp(services: Services, port: number): Promise<HttpS
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Live-progress streams never end on their own.
+        (app.locals.closeStreams as (() => void) | undefined)?.();
         server.closeIdleConnections();
       }),
   };

@@ -1,7 +1,7 @@
 import { isTidingsError, type TidingsError } from '../errors';
 import { readIssueFile, type IssueFileOptions } from './issue-file';
 import { DEFAULT_LIMITS, preflight, type Finding, type PreflightLimits, type PreflightReport, type PreflightRule } from './preflight';
-import { renderIssue, type RenderOptions, type RenderProblem } from './render-issue';
+import { renderIssue, type RenderedIssue, type RenderOptions, type RenderProblem } from './render-issue';
 
 /**
  * `tidings issue check <file>`: reads, renders and checks a YAML or Markdown issue exactly as `issue create`
@@ -9,15 +9,21 @@ import { renderIssue, type RenderOptions, type RenderProblem } from './render-is
  * known field), images that would not load, links, alt texts, size and template errors, each with its file
  * and line. Nothing is stored or uploaded.
  */
-export async function preflightFile(file: string, options: RenderOptions & IssueFileOptions, limits: PreflightLimits = DEFAULT_LIMITS): Promise<PreflightReport> {
+export async function preflightFile(
+  file: string,
+  options: RenderOptions & IssueFileOptions,
+  limits: PreflightLimits = DEFAULT_LIMITS,
+): Promise<PreflightReport & { rendered?: RenderedIssue; defaultName?: string }> {
   const loaded = await readIssueFile(file, options);
   const errors: Finding[] = [...loaded.errors];
   const warnings: Finding[] = [...loaded.warnings];
   let htmlBytes = 0;
+  // What was rendered, for the app's live preview.
+  let rendered: RenderedIssue | undefined;
   if (loaded.content) {
     const problems: RenderProblem[] = [];
     try {
-      const rendered = await renderIssue(loaded.content, { ...options, images: loaded.images, problems });
+      rendered = await renderIssue(loaded.content, { ...options, images: loaded.images, problems });
       const report = preflight({ ...rendered, content: loaded.content, source: loaded.source, file }, limits);
       // A missing postal address is already reported by the content check, with what to do about it.
       const known = new Set(errors.map((f) => f.rule));
@@ -32,7 +38,7 @@ export async function preflightFile(file: string, options: RenderOptions & Issue
       errors.push({ rule: problem.rule, severity: 'error', message: problem.message, where: loaded.locate(problem.needle, problem.field) });
     }
   }
-  return { errors, warnings, htmlBytes };
+  return { errors, warnings, htmlBytes, rendered, defaultName: loaded.content?.default_name };
 }
 
 /** A template or MJML error as a preflight finding, keeping the file and line the error names. */

@@ -3,6 +3,7 @@ import { getIssue, type Issue } from '../db/issues';
 import { getListBySlug, type List } from '../db/lists';
 import { inTransaction } from '../db/pool';
 import { findEarlierSends, lockIssueForSend, type EarlierSend } from '../db/send-history';
+import { segmentForList } from '../db/segments';
 import { createSend, type Send } from '../db/sends';
 import { TidingsError } from '../errors';
 import { enqueueFanout } from '../queue/queues';
@@ -14,6 +15,8 @@ export interface StartSendOptions {
   again?: boolean;
   /** With `again`: also send to subscribers who received the issue before. */
   includePrevious?: boolean;
+  /** Only the list's subscribers in this segment (a copy of its definition goes on the send). */
+  segmentId?: number;
 }
 
 /** How an earlier send reads in the refusal: "send 3 (finished 2026-12-01 08:04 UTC, 1000 sent)". */
@@ -40,6 +43,7 @@ export async function startSend(
 ): Promise<{ send: Send; issue: Issue; list: List; repeats: EarlierSend[] }> {
   const issue = await getIssue(services.pool, issueRef);
   const list = await getListBySlug(services.pool, listSlug);
+  const segment = options.segmentId === undefined ? null : await segmentForList(services.pool, options.segmentId, list.id);
   // Preflight errors stop the send here, before any row exists.
   await ensureSendable(services, issue);
   const { send, repeats } = await inTransaction(services.pool, async (client) => {
@@ -54,7 +58,7 @@ export async function startSend(
       );
     }
     const skipPrevious = earlier.length > 0 && !options.includePrevious;
-    return { send: await createSend(client, issue.id, list.id, options.at ?? null, skipPrevious), repeats: earlier };
+    return { send: await createSend(client, issue.id, list.id, options.at ?? null, skipPrevious, segment), repeats: earlier };
   });
   // A scheduled send's fan-out job waits in Redis with a delay; if Redis loses it, the workers' reconciler
   // adds it again from the sends row, so a schedule survives restarts of anything.

@@ -114,7 +114,7 @@ export const issueRoutes = [
     },
   }),
   route({
-    method: 'post', path: '/issues/:ref/preflight', tag: 'issues', summary: 'Run the preflight checks on a stored issue (errors stop a send, warnings do not)',
+    method: 'post', path: '/issues/:ref/preflight', tag: 'issues', summary: 'Run the preflight checks on a stored issue (errors stop a send, warnings do not)', role: 'viewer', audit: false,
     params: byRef,
     response: z.object({ sendable: z.boolean(), errors: z.array(z.unknown()), warnings: z.array(z.unknown()) }),
     handler: async ({ services, params }) => {

@@ -2,6 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../app/services';
 import { ERRORS, httpStatusOf, isTidingsError, type ErrorCode } from '../../errors';
+import type { Role } from '../../auth/roles';
+import { principalOf } from '../operator-session';
+import { accessRefusal, recordApiAudit } from './access';
 
 /**
  * One API route, declared once: Express validates requests with these zod schemas and the OpenAPI document
@@ -22,6 +25,10 @@ export interface ApiRoute {
   /** Content type of a response that is not JSON (a CSV export, rendered HTML). */
   produces?: string;
   status?: number;
+  /** Who may call it: 'public' (logging in), or the least role; default viewer for GET, editor otherwise. */
+  role?: Role | 'public';
+  /** The audit log's action name, or false for a POST that changes nothing (a preview); default derived (access.ts). */
+  audit?: string | false;
   handler(ctx: HandlerContext): Promise<unknown>;
 }
 
@@ -102,6 +109,9 @@ export function mountRoutes(router: Router, routes: ApiRoute[], services: Servic
   for (const r of routes) {
     router[r.method](r.path, async (req, res) => {
       try {
+        const principal = principalOf(res);
+        const refusal = accessRefusal(r, principal);
+        if (refusal) throw new ApiError(refusal.code, refusal.message);
         const params = r.params ? r.params.safeParse(req.params) : { success: true as const, data: {} };
         if (!params.success) throw validationError('params', params.error);
         const query = r.query ? r.query.safeParse(req.query) : { success: true as const, data: {} };
@@ -117,6 +127,7 @@ export function mountRoutes(router: Router, routes: ApiRoute[], services: Servic
           body = parsed.data;
         }
         const result = await r.handler({ services, params: params.data as Record<string, unknown>, query: query.data as Record<string, unknown>, body, req, res });
+        await recordApiAudit(services, r, req, principal, params.data as Record<string, unknown>, body, result);
         if (!res.headersSent && result !== undefined) res.status(r.status ?? 200).json(result);
         else if (!res.headersSent) res.status(204).end();
       } catch (err) {

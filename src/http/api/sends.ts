@@ -28,12 +28,13 @@ export const sendRoutes = [
     body: z.object({
       issue: z.union([z.string().min(1), z.number().int().positive()]).meta({ example: 'ml-utd-32' }),
       list: s.slug,
+      segment: z.number().int().positive().optional().meta({ description: 'a segment id: only the list\'s subscribers in the segment receive the send' }),
       at: z.iso.datetime({ offset: true }).optional().meta({ example: '2026-12-01T08:00:00Z' }),
       again: z.boolean().default(false).meta({ description: 'send even though the issue already went (or is going) to this list' }),
       includePrevious: z.boolean().default(false).meta({ description: 'with again: also send to subscribers who received the issue before' }),
     }),
     handler: async ({ services, body }) => {
-      const { send } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious });
+      const { send } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious, segmentId: body.segment });
       return sendWithCounts(services, send.id);
     },
   }),

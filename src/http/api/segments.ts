@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { countRecipients } from '../../db/deliveries';
+import { getListBySlug } from '../../db/lists';
+import { deleteSegment, getSegment, insertSegment, listSegments, segmentForList, updateSegment } from '../../db/segments';
+import { segmentDefinition } from '../../segments/definition';
+import { route } from './route';
+import * as s from './schemas';
+
+const byId = z.object({ id: s.id });
+const body = z.object({ name: z.string().trim().min(1).max(200), list: s.slug.nullable().default(null), definition: segmentDefinition });
+
+async function listIdOf(pool: Parameters<typeof getListBySlug>[0], slug: string | null): Promise<number | null> {
+  return slug === null ? null : (await getListBySlug(pool, slug)).id;
+}
+
+export const segmentRoutes = [
+  route({
+    method: 'get', path: '/segments', tag: 'segments', summary: 'Every segment',
+    handler: async ({ services }) => ({ segments: await listSegments(services.pool) }),
+  }),
+  route({
+    method: 'post', path: '/segments', tag: 'segments', summary: 'Create a segment (conditions combined with all/any)', status: 201, body,
+    handler: async ({ services, body }) => insertSegment(services.pool, { name: body.name, listId: await listIdOf(services.pool, body.list), definition: body.definition }),
+  }),
+  route({
+    method: 'post', path: '/segments/count', tag: 'segments', summary: 'How many confirmed, active subscribers of a list a definition matches (the live count while editing)',
+    role: 'viewer', audit: false,
+    body: z.object({ list: s.slug, definition: segmentDefinition }),
+    handler: async ({ services, body }) => {
+      const list = await getListBySlug(services.pool, body.list);
+      return { count: await countRecipients(services.pool, list.id, body.definition) };
+    },
+  }),
+  route({
+    method: 'get', path: '/segments/:id', tag: 'segments', summary: 'One segment', params: byId,
+    handler: async ({ services, params }) => getSegment(services.pool, params.id),
+  }),
+  route({
+    method: 'put', path: '/segments/:id', tag: 'segments', summary: 'Replace a segment (sends already started keep the definition they started with)', params: byId, body,
+    handler: async ({ services, params, body }) => updateSegment(services.pool, params.id, { name: body.name, listId: await listIdOf(services.pool, body.list), definition: body.definition }),
+  }),
+  route({
+    method: 'delete', path: '/segments/:id', tag: 'segments', summary: 'Delete a segment', params: byId,
+    handler: async ({ services, params }) => {
+      await deleteSegment(services.pool, params.id);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'get', path: '/lists/:slug/recipients', tag: 'segments', summary: 'How many a send to this list (and segment) would reach now',
+    params: z.object({ slug: s.slug }), query: z.object({ segment: z.coerce.number().int().positive().optional() }),
+    handler: async ({ services, params, query }) => {
+      const list = await getListBySlug(services.pool, params.slug);
+      const segment = query.segment ? (await segmentForList(services.pool, query.segment, list.id)).definition : null;
+      return { count: await countRecipients(services.pool, list.id, segment) };
+    },
+  }),
+];

@@ -1,0 +1,239 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_DIST } from '../src/http/app-dist';
+import { createOperator } from './app-operator-helpers';
+import { parse, startStack, waitFor, type TestStack } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+// docs/app/ is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/app', import.meta.url)) : path.join(tmpdir(), `tidings-app-${process.pid}`);
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">';
+const ready = existsSync(CHROMIUM) && existsSync(path.join(APP_DIST, 'manifest.json'));
+
+let stack: TestStack;
+let browser: Browser;
+let owner: { email: string; password: string };
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (!ready) return;
+  stack = await startStack({ http: true, workers: true });
+  owner = await createOperator(stack.services.pool, 'ada@example.com', 'owner');
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  mkdirSync(SHOTS, { recursive: true });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** A logged-in context whose browser language is `locale`; console errors and failed requests are collected. */
+async function session(locale: string, viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale, viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${stack.baseUrl}/admin`);
+  await page.waitForURL(/\/admin\/login\?next=/);
+  await page.getByLabel(locale.startsWith('zh') ? '邮箱地址' : 'Email address').fill(owner.email);
+  await page.getByLabel(locale.startsWith('zh') ? '密码' : 'Password', { exact: true }).fill(owner.password);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/admin/login'));
+  await page.locator('#sidenav').waitFor({ state: 'attached' });
+  return { context, page };
+}
+
+function watch(page: Page): void {
+  page.on('pageerror', (err) => problems.push(`pageerror ${page.url()}: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console ${page.url()}: ${msg.text()}`);
+  });
+  page.on('response', (res) => {
+    // 401 from /api/session is how the app learns it must log in; a media upload may not exist yet.
+    if (res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
+  });
+}
+
+/** axe-core on the page as it is now: no serious or critical violation. */
+async function axe(page: Page, name: string): Promise<void> {
+  // Evaluated through the DevTools protocol: the app's CSP (rightly) refuses inline scripts.
+  await page.evaluate(AXE);
+  const result = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: unknown): Promise<unknown> } }).axe.run({ resultTypes: ['violations'] }))) as {
+    violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>;
+  };
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
+async function xssInert(page: Page, name: string): Promise<void> {
+  expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), `script ran on ${name}`).toBeUndefined();
+}
+
+describe.skipIf(!ready)('the operator app in Chromium', () => {
+  const state: { issueSlug?: string; sendId?: number; subscriberId?: number } = {};
+
+  it('does an operator\'s week: list, import, write with preview and preflight, test, segment, send, follow, statistics, unsubscribe', async () => {
+    const { context, page } = await session('en-US');
+    try {
+      // A list.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Lists' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Weekly readers');
+      await page.getByRole('button', { name: 'Create list' }).click();
+      await page.getByRole('link', { name: 'Weekly readers' }).waitFor();
+
+      // Import a CSV by upload: a hostile name, an invalid address, a city attribute.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
+      const csv = ['Email Address,Name,City', 'ada@readers.test,Ada,Berlin', `bob@readers.test,"${HOSTILE.replace(/"/g, '""')}",Berlin`, 'cy@readers.test,Cy,Paris', 'not-an-address,Nobody,Rome', 'dee@readers.test,Dee,Paris'].join('\n');
+      await page.setInputFiles('#csv-file', { name: 'readers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Valid addresses\s*4.*Invalid addresses \(rejected\)\s*1/);
+      await page.getByRole('button', { name: /Import 5 rows/ }).click();
+      await expect.poll(() => page.getByTestId('import-result').textContent(), { timeout: 30_000 }).toMatch(/Imported\s*4.*Rejected\s*1/);
+
+      // Write an issue: the preview follows the text, a preflight error appears and goes away.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Issues' }).click();
+      await page.getByRole('link', { name: 'New issue' }).first().click();
+      const editor = page.locator('.cm-content');
+      await editor.waitFor();
+      const line = (n: number) => page.locator('.cm-line').nth(n - 1);
+      // Alt+L selects the whole line (CodeMirror's default keymap); typed text replaces it.
+      const replaceLine = async (n: number, text: string) => {
+        await line(n).click();
+        await page.keyboard.press('Alt+l');
+        await page.keyboard.insertText(text);
+      };
+      await replaceLine(3, `subject: "Weekly news ${HOSTILE.replace(/"/g, "'")}"\n`);
+      await expect.poll(() => page.locator('main h1').textContent(), { timeout: 20_000 }).toContain('Weekly news <script>');
+      // The first version that renders is saved, and the page moves to the stored issue.
+      await page.waitForURL(/\/admin\/issues\/issue-/, { timeout: 30_000 });
+      state.issueSlug = decodeURIComponent(page.url().split('/').pop()!);
+      await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 30_000 }).toBe('All changes saved');
+      const preview = page.frameLocator('[data-testid=preview]');
+      await replaceLine(9, '# The Tuesday letter\n');
+      await expect.poll(() => preview.locator('body').textContent(), { timeout: 20_000 }).toContain('The Tuesday letter');
+      // Remove the postal address (line 7, in the front matter): preflight must object at once, at that line.
+      await line(7).click();
+      await page.keyboard.press('Alt+l');
+      await page.keyboard.press('Backspace');
+      await expect.poll(() => page.getByTestId('findings').textContent(), { timeout: 20_000 }).toMatch(/Error.*postal/i);
+      expect(await page.locator('.cm-lint-marker-error').count()).toBeGreaterThan(0);
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => page.getByTestId('findings').textContent(), { timeout: 20_000 }).not.toMatch(/Error/);
+      await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 30_000 }).toBe('All changes saved');
+      await page.getByRole('radio', { name: 'Phone (375 px)' }).click();
+      expect(await page.locator('[data-testid=preview]').evaluate((f) => f.getBoundingClientRect().width)).toBeLessThanOrEqual(376);
+
+      // A test message.
+      await page.getByRole('button', { name: 'Send test' }).click();
+      const test = await waitFor(async () => stack.smtp.messages.find((m) => m.to.includes(owner.email)));
+      expect((await parse(test.raw)).subject).toContain('Weekly news');
+
+      // A segment of the list: readers in Berlin.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('button', { name: 'New segment' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Berlin readers');
+      await page.getByLabel('Field').selectOption('attribute');
+      await page.getByLabel('Attribute', { exact: true }).fill('city');
+      await page.getByLabel('Value').fill('berlin');
+      await expect.poll(() => page.getByTestId('segment-count').textContent()).toContain('2 subscribers');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { name: 'Berlin readers' }).waitFor();
+
+      // Send to the segment: count, confirm, then live progress to 100 %.
+      await page.goto(`${stack.baseUrl}/admin/sends/new?issue=${encodeURIComponent(state.issueSlug)}`);
+      await page.getByLabel('Segment').selectOption({ label: 'Berlin readers' });
+      await expect.poll(() => page.locator('.recipients').textContent()).toContain('2 subscribers will receive it');
+      await page.getByRole('button', { name: 'Review and send…' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('goes to 2 subscribers of Weekly readers');
+      await dialog.getByRole('button', { name: 'Send to 2 now' }).click();
+      await page.waitForURL(/\/admin\/sends\/\d+$/);
+      state.sendId = Number(page.url().split('/').pop());
+      await expect.poll(() => page.getByTestId('send-percent').textContent(), { timeout: 60_000 }).toBe('100 %');
+      await expect.poll(() => page.locator('.badge').first().textContent(), { timeout: 30_000 }).toBe('finished');
+      await page.getByRole('heading', { name: 'Statistics' }).waitFor();
+      await page.getByRole('heading', { name: 'Results by recipient domain' }).waitFor();
+      const sent = stack.smtp.messages.filter((m) => m.to.some((t) => t.endsWith('@readers.test')));
+      expect(sent.map((m) => m.to[0]).sort()).toEqual(['ada@readers.test', 'bob@readers.test']);
+
+      // A reader unsubscribes through the email's link; the list's count shows it.
+      const mail = await parse(sent.find((m) => m.to[0] === 'ada@readers.test')!.raw);
+      const link = /href="([^"]*\/unsubscribe\/[^"]+)"/.exec(String(mail.html))![1].replace(/&amp;/g, '&');
+      const reader = await context.newPage();
+      await reader.goto(link);
+      await reader.getByRole('button', { name: 'Unsubscribe', exact: true }).click();
+      await reader.waitForLoadState();
+      await reader.close();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Lists' }).click();
+      await expect.poll(() => page.getByTestId(/^unsubscribed-/).first().textContent()).toBe('1');
+      await xssInert(page, 'flow');
+    } catch (err) {
+      await page.screenshot({ path: path.join(SHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+
+  it('shows every page in English and Chinese, at desktop and phone width: axe-clean, no console errors, hostile names inert', async () => {
+    const { rows } = await stack.services.pool.query<{ id: number }>(`SELECT id FROM subscribers WHERE email = 'bob@readers.test'`);
+    state.subscriberId = rows[0].id;
+    const { rows: lists } = await stack.services.pool.query<{ slug: string }>('SELECT slug FROM lists ORDER BY id LIMIT 1');
+    const pages: Array<[string, string]> = [
+      ['dashboard', '/admin'],
+      ['issues', '/admin/issues'],
+      ['composer', `/admin/issues/${state.issueSlug}`],
+      ['send-new', `/admin/sends/new?issue=${state.issueSlug}`],
+      ['send-progress', `/admin/sends/${state.sendId}`],
+      ['lists', '/admin/lists'],
+      ['list', `/admin/lists/${lists[0].slug}`],
+      ['subscribers', '/admin/subscribers'],
+      ['subscriber', `/admin/subscribers/${state.subscriberId}`],
+      ['segments', '/admin/segments'],
+      ['import', '/admin/import'],
+      ['suppressions', '/admin/suppressions'],
+      ['audit', '/admin/audit'],
+      ['settings', '/admin/settings'],
+    ];
+    for (const [locale, lang] of [['en-US', 'en'], ['zh-CN', 'zh']] as const) {
+      for (const [width, kind] of [[1280, 'desktop'], [375, 'phone']] as const) {
+        const { context, page } = await session(locale, { width, height: kind === 'phone' ? 800 : 860 });
+        try {
+          for (const [name, url] of pages) {
+            await page.goto(`${stack.baseUrl}${url}`);
+            await page.waitForSelector('main h1');
+            expect(new URL(page.url()).pathname, name).toBe(url.split('?')[0]);
+            await page.locator('#sidenav').waitFor({ state: 'attached' });
+            await page.locator('main [role=status].muted').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+            await xssInert(page, name);
+            if (kind === 'desktop' || lang === 'en') await axe(page, `${name} ${lang} ${kind}`);
+            await page.screenshot({ path: path.join(SHOTS, `${name}-${lang}-${kind}.png`), fullPage: true });
+            // Nothing wider than the phone's screen (wide tables scroll inside their card).
+            if (kind === 'phone') {
+              const wide = await page.evaluate(() =>
+                [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ tagName: string; className: string; closest(s: string): unknown; getBoundingClientRect(): { right: number } }> } }).document.querySelectorAll('body *')]
+                  .filter((el) => el.getBoundingClientRect().right > 376 && !el.closest('.table-wrap, .cm-editor, .preview-frame'))
+                  .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)
+                  .slice(0, 5),
+              );
+              expect(wide, `${name} at 375 px`).toEqual([]);
+              expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth), `${name} at 375 px`).toBeLessThanOrEqual(375);
+            }
+          }
+          if (kind === 'desktop') {
+            await page.goto(`${stack.baseUrl}/admin/login`);
+            await page.screenshot({ path: path.join(SHOTS, `login-${lang}-${kind}.png`) });
+          }
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 300_000);
+});
