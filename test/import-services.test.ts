@@ -165,7 +165,7 @@ describe('tidings import and the API import endpoint', () => {
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toContain('every row of bad.csv was rejected');
     expect(JSON.parse((failed as { stdout: string }).stdout.trim().split('\n').at(-1)!)).toMatchObject({ imported: 0, rejectedCount: 2 });
-  }, 90_000);
+  }, 240_000);
 
   it('the API reads the same shapes with the same rules (and checks an upload without writing)', async () => {
     const server = await startOpsServer(stack.env);
