@@ -1,7 +1,11 @@
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
-import nodemailerPackage from 'nodemailer/package.json' with { type: 'json' };
+
+// Read through require rather than `import … with { type: 'json' }`: esbuild drops the import attribute when
+// it bundles for node20, and Node then refuses the compiled import (the CI failure of 2026-12-01).
+const nodemailerPackage = createRequire(import.meta.url)('nodemailer/package.json') as { version: string };
 
 // Every use of nodemailer's internals lives in this file: SMTPConnection's private fields and methods (named in
 // ConnectionInternals) and lib/shared's URL parser. package.json pins nodemailer's exact version, and
@@ -98,7 +102,7 @@ export class SmtpConnection extends SMTPConnection {
  */
 export function checkNodemailerInternals(): string[] {
   const problems: string[] = [];
-  const version = (nodemailerPackage as { version: string }).version;
+  const version = nodemailerPackage.version;
   const say = (what: string) => problems.push(`nodemailer ${version}: ${what}; src/mail/smtp-connection.ts relies on it (pin nodemailer back, or adapt that file)`);
   const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
   for (const method of ['_createSendStream', '_actionSMTPStream', 'connect', 'login', 'send', 'reset', 'quit', 'close']) {
