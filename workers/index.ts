@@ -7,6 +7,7 @@ import { TidingsError } from '../src/errors';
 import type { Mailer } from '../src/mail/mailer';
 import { DELIVER_QUEUE, deliverBacklog, enqueueDeliveries, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
 import { createRedis, masters, type RedisClient } from '../src/queue/redis';
+import { RouteHealthPublisher } from '../src/queue/route-health';
 import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { DomainWorkers } from './domain-workers';
@@ -120,6 +121,10 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
   await runReconcile();
   const timer = setInterval(runReconcile, config.reconcileIntervalSeconds * 1000);
   timer.unref();
+  // The SMTP routes' circuit breakers, for the dashboard.
+  const routeHealth = new RouteHealthPublisher(services.redis, config.queuePrefix, mailer, (err) =>
+    log.warn({ event: 'worker.route_health_failed', err }, 'could not publish the SMTP routes\' breaker state'));
+  await routeHealth.start();
 
   log.info({ event: 'worker.started', concurrency: options.concurrency, prefix: config.queuePrefix, sendRate: config.sendRate }, 'workers started');
   let closing: Promise<void> | undefined;
@@ -131,6 +136,7 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
         fanout.cancelAllJobs('worker stopping');
         await Promise.all([fanout.close(), ...deliverWorkers.map((w) => w.close())]);
         await deliverProcessor.flushFinishChecks();
+        await routeHealth.stop();
         await mailer.close();
         fanoutConnection.disconnect();
         deliverConnection?.disconnect();

@@ -27,6 +27,7 @@ export async function createMailer(config: Config, log: Logger): Promise<MailerS
   return {
     mailer: {
       send: (envelope, raw) => smtp.send(envelope, raw),
+      breakers: () => smtp.breakers(),
       async close() {
         await smtp.close();
         await capture.close();

@@ -20,6 +20,25 @@ export interface Mailer {
   /** `message`: any message as bytes, or one MessageTemplate prepared (written to the server as it is). */
   send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult>;
   close(): Promise<void>;
+  /** Each route's circuit breaker as this process sees it (what the dashboard shows, via src/queue/route-health.ts). */
+  breakers?(): RouteBreaker[];
+}
+
+/**
+ * A route's circuit breaker: `closed` (in rotation), `open` (out after failing repeatedly at the connection
+ * level, until `openUntil`), `half-open` (its time out is over: the next message tries it, and one success
+ * closes it again).
+ */
+export interface RouteBreaker {
+  name: string;
+  state: 'closed' | 'open' | 'half-open';
+  /** Connection-level failures in a row. */
+  failures: number;
+  /** When an open breaker lets the route be tried again (epoch ms). */
+  openUntil: number | null;
+  /** The last connection-level failure, in the server's or the socket's words, and when (epoch ms). */
+  lastError: string | null;
+  lastErrorAt: number | null;
 }
 
 /**
@@ -130,6 +149,8 @@ interface RouteState {
   pool: SmtpPool;
   failures: number;
   openUntil: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
 }
 
 /**
@@ -146,7 +167,7 @@ export class RoutedMailer implements Mailer {
 
   constructor(routes: SmtpRoute[], options: RoutedMailerOptions = {}) {
     if (routes.length === 0) throw new TidingsError('CONFIG_INVALID', 'SMTP_URL: no route given');
-    this.states = routes.map((route) => ({ route, pool: createPool(route), failures: 0, openUntil: 0 }));
+    this.states = routes.map((route) => ({ route, pool: createPool(route), failures: 0, openUntil: 0, lastError: null, lastErrorAt: null }));
     this.threshold = options.failureThreshold ?? 5;
     this.cooldownMs = options.cooldownMs ?? 30_000;
   }
@@ -154,6 +175,18 @@ export class RoutedMailer implements Mailer {
   get routes(): { name: string; available: boolean; failures: number }[] {
     const now = Date.now();
     return this.states.map((s) => ({ name: s.route.name, available: s.openUntil <= now, failures: s.failures }));
+  }
+
+  breakers(): RouteBreaker[] {
+    const now = Date.now();
+    return this.states.map((s) => ({
+      name: s.route.name,
+      state: s.openUntil > now ? 'open' : s.failures >= this.threshold ? 'half-open' : 'closed',
+      failures: s.failures,
+      openUntil: s.openUntil > now ? s.openUntil : null,
+      lastError: s.lastError,
+      lastErrorAt: s.lastErrorAt,
+    }));
   }
 
   async send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult> {
@@ -166,6 +199,8 @@ export class RoutedMailer implements Mailer {
       const error = classifySmtpError(err, envelope.to, state.route.name);
       if (error.responseCode === undefined || error.responseCode === 421) {
         state.failures++;
+        state.lastError = error.response;
+        state.lastErrorAt = Date.now();
         if (state.failures >= this.threshold) state.openUntil = Date.now() + this.cooldownMs;
       }
       throw error;

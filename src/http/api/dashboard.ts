@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkSmtpRoutes, visibleConfig } from '../../app/smtp-check';
 import { reputation, subscriptionsPerDay, totals } from '../../db/dashboard';
 import { deliveriesByDomain } from '../../db/send-domains';
+import { readRouteHealth } from '../../queue/route-health';
 import { dkimTxtRecord, parseDkimPrivateKey } from '../../security/dkim-keys';
 import { route } from './route';
 
@@ -37,6 +38,11 @@ export const dashboardRoutes = [
       if (query.fresh === '1' || !routeCache || Date.now() - routeCache.at > 30_000) routeCache = { at: Date.now(), value: await checkSmtpRoutes(services.config) };
       return { routes: routeCache.value };
     },
+  }),
+  route({
+    method: 'get', path: '/smtp/breakers', tag: 'dashboard',
+    summary: "The SMTP routes' circuit breakers as the running workers report them (closed: in rotation; open: out after connection failures; half-open: being tried again)",
+    handler: async ({ services }) => readRouteHealth(services.redis, services.config.queuePrefix),
   }),
   route({
     method: 'get', path: '/settings', tag: 'settings', summary: 'The effective configuration (secrets hidden) and the DNS records to publish', role: 'owner',

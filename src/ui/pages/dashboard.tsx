@@ -1,6 +1,7 @@
 import { Badge, Card, Empty, ErrorBox, LineChart, Loading, PageHeader, ProgressBar, Stat } from '../components';
 import { useApi, useLiveSends, type SendSummary } from '../hooks';
-import { fmtDate, fmtNumber, fmtPercent, t } from '../i18n';
+import { useEffect } from 'preact/hooks';
+import { fmtDate, fmtNumber, fmtPercent, getLocale, t } from '../i18n';
 import { BASE } from '../router';
 import { can } from '../session';
 
@@ -58,20 +59,50 @@ export function SendsTable({ sends }: { sends: SendSummary[] }) {
   );
 }
 
+interface RouteHealth {
+  name: string;
+  state: 'closed' | 'open' | 'half-open';
+  workers: { closed: number; open: number; halfOpen: number };
+  failures: number;
+  reopensAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+/** The routes' circuit breakers as the running workers report them (refreshed every 10 s: one small request). */
 function Routes() {
-  const routes = useApi<{ routes: Array<{ name: string; ok: boolean; detail: string; ms: number }> }>('/smtp/routes');
-  if (routes.error) return <ErrorBox error={routes.error} />;
-  if (!routes.data) return <Loading />;
+  const health = useApi<{ workers: number; routes: RouteHealth[] }>('/smtp/breakers');
+  const { reload } = health;
+  useEffect(() => {
+    const timer = setInterval(reload, 10_000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  if (health.error) return <ErrorBox error={health.error} />;
+  if (!health.data) return <Loading />;
+  if (health.data.workers === 0) return <p class="muted" data-testid="route-health">{t('dashboard.noWorkers')}</p>;
+  const tone = { closed: 'ok', 'half-open': 'warn', open: 'bad' } as const;
   return (
-    <ul class="plain">
-      {routes.data.routes.map((r) => (
-        <li key={r.name}>
-          <span class={`dot ${r.ok ? 'ok' : 'bad'}`} aria-hidden="true" /> <strong>{r.name}</strong> — {r.ok ? t('dashboard.routeOk', { ms: r.ms }) : t('dashboard.routeDown')}
-          <div class="small muted">{r.detail}</div>
-        </li>
-      ))}
-    </ul>
+    <>
+      <p class="small muted">{t('dashboard.routesHint', { n: health.data.workers })}</p>
+      <ul class="plain" data-testid="route-health">
+        {health.data.routes.map((r) => (
+          <li key={r.name}>
+            <span class={`dot ${tone[r.state]}`} aria-hidden="true" /> <strong class="break">{r.name}</strong> — {
+              r.state === 'closed' ? t('dashboard.breakerClosed')
+                : r.state === 'open' ? t('dashboard.breakerOpen', { failures: r.failures, time: fmtTime(r.reopensAt) })
+                  : t('dashboard.breakerHalfOpen')}
+            {r.state !== 'closed' && r.workers.closed > 0 && <div class="small">{t('dashboard.breakerSome', { out: r.workers.open + r.workers.halfOpen, all: r.workers.open + r.workers.halfOpen + r.workers.closed })}</div>}
+            {r.lastError && <div class="small muted break">{t('dashboard.lastFailure', { time: fmtDate(r.lastErrorAt), error: r.lastError })}</div>}
+          </li>
+        ))}
+      </ul>
+      {can('owner') && <a class="small" href={`${BASE}/settings`}>{t('dashboard.testRoutes')}</a>}
+    </>
   );
+}
+
+function fmtTime(iso: string | null): string {
+  return iso ? new Date(iso).toLocaleTimeString(getLocale(), { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '–';
 }
 
 export function DashboardPage() {
