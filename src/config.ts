@@ -104,6 +104,9 @@ const schema = z.object({
   POSTAL_ADDRESS: z.string().trim().min(1).optional(),
   DEFAULT_NAME: z.string().trim().min(1).optional(),
   LIST_UNSUBSCRIBE_MAILTO: z.string().regex(/^[^\s@<>?]+@[^\s@<>?]+$/, 'must be a bare address like unsubscribe@example.com').optional(),
+  // A /metrics listener of the process's own (worker, inbound; serve also answers /metrics on PORT).
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 export interface Config {
@@ -170,6 +173,8 @@ export interface Config {
   readonly issueDefaults: { readonly postal_address?: string; readonly default_name?: string };
   /** Express "trust proxy": which X-Forwarded-For hops name the client (rate limits, machine-open checks). */
   readonly trustProxy: number | string | false;
+  /** METRICS_PORT/METRICS_HOST: where this process answers GET /metrics on a listener of its own (port unset: none). */
+  readonly metrics: { readonly port: number | undefined; readonly host: string };
 }
 
 export interface WebhookConfig {
@@ -276,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     issueDefaults: Object.freeze({ postal_address: v.POSTAL_ADDRESS, default_name: v.DEFAULT_NAME }),
     trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
+    metrics: Object.freeze({ port: v.METRICS_PORT, host: v.METRICS_HOST }),
   });
 }
 

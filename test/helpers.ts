@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import { createServices, type Services } from '../src/app/services';
 import { startHttp, type HttpServer } from '../src/http/server';
 import { loadConfig, type Config } from '../src/config';
@@ -168,8 +170,18 @@ export function workerProcess(
   /** A command the worker runs under, e.g. `ip netns exec <name>` (a worker on another "host"). */
   wrapper: string[] = [],
 ): ChildProcess & { output: () => string } {
-  const [command, ...args] = [...wrapper, process.execPath, BIN, 'worker'];
-  const child = spawn(command, args, {
+  return tidingsProcess(stack, 'worker', extra, wrapper);
+}
+
+/** A real `tidings <command>` process (serve, worker, inbound …) against the test's database, queues and SMTP server. */
+export function tidingsProcess(
+  stack: TestStack,
+  command: string,
+  extra: Record<string, string> = {},
+  wrapper: string[] = [],
+): ChildProcess & { output: () => string } {
+  const [program, ...args] = [...wrapper, process.execPath, BIN, command];
+  const child = spawn(program, args, {
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env, SMTP_URL: stack.smtp.url, LOG_LEVEL: 'warn', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -179,6 +191,57 @@ export function workerProcess(
   return Object.assign(child, { output: () => output });
 }
 
+/** A TCP port nothing listens on right now (for a child process that must be told its port). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export type ServeProcess = ChildProcess & { output: () => string; port: number; url: (path: string) => string };
+
+/**
+ * A real `tidings serve` process on a free port of its own (PUBLIC_URL pointing at it), answering once its
+ * /healthz does. `port` reuses one (a restart keeps the links it signed valid).
+ */
+export async function serveProcess(stack: TestStack, extra: Record<string, string> = {}, port?: number): Promise<ServeProcess> {
+  const chosen = port ?? (await freePort());
+  const base = `http://127.0.0.1:${chosen}`;
+  const child = tidingsProcess(stack, 'serve', { PORT: String(chosen), PUBLIC_URL: base, ...extra });
+  const serve = Object.assign(child, { port: chosen, url: (p: string) => base + p });
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`tidings serve exited with ${child.exitCode}:\n${child.output()}`);
+    return fetch(serve.url('/healthz')).then((r) => r.ok, () => false);
+  }, 60_000);
+  return serve;
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+export async function stopProcess(child: ChildProcess): Promise<number | null> {
+  const code = exited(child);
+  if (child.exitCode === null) child.kill('SIGTERM');
+  return code;
+}
+
 export const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
+export interface StackPerTest {
+  stack: TestStack | undefined;
+  /** Child processes of the test: whatever is still running after it is killed. */
+  children: ChildProcess[];
+}
+
+/** For tests that start their own stack and processes: after each test, leftover children are killed and the stack closed. */
+export function stackPerTest(): StackPerTest {
+  const state: StackPerTest = { stack: undefined, children: [] };
+  afterEach(async () => {
+    for (const child of state.children) if (child.exitCode === null) child.kill('SIGKILL');
+    state.children.length = 0;
+    await state.stack?.close();
+    state.stack = undefined;
+  });
+  return state;
+}

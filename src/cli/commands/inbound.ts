@@ -1,4 +1,5 @@
 import { onShutdownSignal } from '../../app/runtime';
+import { startMetricsListener } from '../../http/metrics-listener';
 import { startInbound } from '../../bounces/inbound-runner';
 import { createPool } from '../../db/pool';
 import { inboundMessageRaw, listInboundMessages, type InboundOutcome } from '../../db/inbound-messages';
@@ -13,9 +14,12 @@ export async function inboundCommand(): Promise<void> {
   const pool = createPool(ctx.config.databaseUrl, 4);
   const links = new Links(ctx.config.publicUrl, new TokenCodec(ctx.config.secretKey));
   const running = await startInbound({ config: ctx.config, log: ctx.log, pool, links });
+  // Bounces and suppressions are counted in this process: METRICS_PORT lets Prometheus scrape them here.
+  const metrics = await startMetricsListener(ctx.config, ctx.log);
   onShutdownSignal(ctx.log, async () => {
     await running.close();
     await pool.end();
+    await metrics?.close();
   });
 }
 

@@ -1,5 +1,6 @@
 import { createServices } from '../../app/services';
 import { createMailer, onShutdownSignal } from '../../app/runtime';
+import { startMetricsListener } from '../../http/metrics-listener';
 import { startHttp } from '../../http/server';
 import { migrate } from '../../db/migrate';
 import { createPool, ensureDatabase } from '../../db/pool';
@@ -27,9 +28,11 @@ export async function serveCommand(): Promise<void> {
   const ctx = commandContext({ loud: true });
   const services = createServices(ctx.config, ctx.log);
   const http = await startHttp(services, ctx.config.port);
+  const metrics = await startMetricsListener(ctx.config, ctx.log);
   onShutdownSignal(ctx.log, async () => {
     await http.close();
     await services.close();
+    await metrics?.close();
   });
 }
 
@@ -42,8 +45,11 @@ export async function workerCommand(opts: { concurrency?: string }): Promise<voi
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got '${opts.concurrency}'`);
   const workers = await startWorkers(services, mailer, { concurrency });
   ctx.log.info({ event: 'worker.smtp', smtp: description }, 'sending through ' + description);
+  // The send counters and SMTP latency live in this process: METRICS_PORT lets Prometheus scrape them here.
+  const metrics = await startMetricsListener(ctx.config, ctx.log);
   onShutdownSignal(ctx.log, async () => {
     await workers.close();
     await services.close();
+    await metrics?.close();
   });
 }
