@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +40,16 @@ describe('template sets', () => {
       { file: path.join(dir, 'typo', 'partials', 'sign-off.mjml.hbs'), line: 3, message: expect.stringMatching(/"signoff" not defined/) },
     ]);
     expect((await checkTemplateSet('nope', dir))[0].message).toMatch(/no template set 'nope'.*known sets are typo/);
+  });
+
+  it('a layout that hides the preheader with <mj-preview> (white text, HTML_FONT_LOW_CONTRAST) is reported with its line', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tidings-templates-'));
+    await cp(path.join(TEMPLATES_DIR, 'letter'), path.join(dir, 'white'), { recursive: true });
+    const layout = path.join(dir, 'white', 'layout.mjml.hbs');
+    const source = await readFile(layout, 'utf8');
+    await writeFile(layout, source.replace('  <mj-head>\n', '  <mj-head>\n    <mj-preview>{{issue.preheader}}</mj-preview>\n'));
+    const line = source.split('\n').findIndex((l) => l.includes('<mj-head>')) + 2;
+    expect(await checkTemplateSet('white', dir)).toEqual([{ file: layout, line, message: expect.stringMatching(/^<mj-preview> colours the preheader #ffffff.*HTML_FONT_LOW_CONTRAST.*<mj-raw>/) }]);
   });
 
   it('tidings template list / check on the command line', async () => {

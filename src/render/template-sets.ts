@@ -37,6 +37,13 @@ export interface TemplateProblem {
   message: string;
 }
 
+/**
+ * MJML's <mj-preview> hides the preheader as white text, which SpamAssassin scores as text coloured like its
+ * background (HTML_FONT_LOW_CONTRAST) even though display:none hides it: every message would carry it.
+ */
+const PREVIEW_PROBLEM =
+  "<mj-preview> colours the preheader #ffffff, which spam filters count as hidden low-contrast text (SpamAssassin's HTML_FONT_LOW_CONTRAST): put {{issue.preheader}} in an <mj-raw> div with display:none and no colour at the top of <mj-body>, as templates/default/layout.mjml.hbs does";
+
 /** Every problem of a template set: syntax errors in any file, then what rendering a full issue finds. */
 export async function checkTemplateSet(name: string, dir = TEMPLATES_DIR): Promise<TemplateProblem[]> {
   const set = (await listTemplateSets(dir)).find((s) => s.name === name);
@@ -47,8 +54,14 @@ export async function checkTemplateSet(name: string, dir = TEMPLATES_DIR): Promi
   const problems: TemplateProblem[] = [];
   for (const relative of set.files) {
     const file = path.join(dir, name, relative);
+    const source = await readFile(file, 'utf8');
+    // Comments may name the element; blanked out with their line breaks kept, so lines still count.
+    const preview = /<mj-preview[\s>]/.exec(source.replace(/\{\{!--[\s\S]*?--\}\}|\{\{![\s\S]*?\}\}/g, (c) => c.replace(/[^\n]/g, ' ')));
+    if (preview) {
+      problems.push({ file, line: source.slice(0, preview.index).split('\n').length, message: PREVIEW_PROBLEM });
+    }
     try {
-      Handlebars.precompile(await readFile(file, 'utf8'), { strict: true });
+      Handlebars.precompile(source, { strict: true });
     } catch (err) {
       const message = (err as Error).message;
       const line = Number(/line (\d+)/.exec(message)?.[1]) || undefined;
