@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     await migrate(pool);
     // One send with `deliveryCount` deliveries, made directly: the bench measures the HTTP side only.
     const list = await createList(pool, { slug: 'bench', name: 'Bench' });
-    const { issue } = await saveIssue(pool, { slug: 'bench', subject: 'Bench', preheader: '', template: 'default', defaultName: '', source: '', sourceHash: 'bench', html: '<p></p>', text: '' });
+    const { issue } = await saveIssue(pool, { slug: 'bench', subject: 'Bench', preheader: '', template: 'default', defaultName: '', source: '', sourceHash: 'bench', html: '<p></p>', text: '', language: 'en', renderings: [] });
     await pool.query(
       `INSERT INTO subscribers (email) SELECT 'bench' || g || '@example.com' FROM generate_series(1, $1) g`,
       [deliveryCount],

@@ -139,6 +139,7 @@ async function createBenchIssue(services: Services, variant: string): Promise<Be
   const { issue } = await saveIssue(services.pool, {
     slug: content.slug, subject: rendered.subject, preheader: rendered.preheader, template: rendered.template,
     defaultName: content.default_name, source, sourceHash: hashOf(source, rendered.html, rendered.text), html: rendered.html, text: rendered.text,
+    language: rendered.language, renderings: [],
   });
   const values = { listName: 'Bench', webVersionUrl: 'https://news.example.com/archive/x' };
   const template = new MessageTemplate({

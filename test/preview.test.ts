@@ -24,7 +24,7 @@ const config = loadConfig(isolatedEnv({ ASSET_BASE_URL: ASSETS }));
 
 async function sampleMessage(): Promise<PreviewMessage> {
   const { content } = await loadContentFile(SAMPLE);
-  const rendered = await renderIssue(content, { assetBaseUrl: ASSETS });
+  const rendered = await renderIssue(content, { assetBaseUrl: ASSETS, language: 'zh-CN' });
   const message = buildSingleMessage({
     config,
     links: new Links(config.publicUrl, new TokenCodec(TEST_SECRET)),
@@ -97,7 +97,7 @@ describe('tidings send --test', () => {
   beforeAll(async () => {
     stack = await startStack();
     mailer = createSmtpMailer({ url: stack.smtp.url, poolSize: 1 });
-    await createList(stack.services.pool, { slug: 'weekly', name: 'ML UTD 周刊' });
+    await createList(stack.services.pool, { slug: 'weekly', name: 'ML UTD 周刊', language: 'zh-CN' });
   });
   afterAll(async () => {
     await mailer?.close();
@@ -121,7 +121,9 @@ describe('tidings send --test', () => {
     // The subscriber's own (hostile) name, escaped; the list's name in the footer; no open pixel.
     expect(parsed.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;，你好！');
     expect(parsed.html).not.toContain('<script>');
-    expect(parsed.html).toContain('subscribed to ML UTD 周刊.');
+    // Shaped for the zh-CN list: its fixed strings, though the issue was stored without --list.
+    expect(parsed.html).toContain('你订阅了“ML UTD 周刊”');
+    expect(parsed.html).not.toContain('View in browser');
     expect(parsed.html).not.toContain('/o/');
     expect(parsed.text).toContain('<script>alert(1)</script>，你好！');
 

@@ -97,6 +97,7 @@ describe('security', () => {
       from: { name: 'Sender', address: 'news@example.com' },
       to: { name: 'Reader\r\nBcc: e@evil.example', address: 'r@example.com' },
       sendingDomain: 'example.com',
+      lang: 'en',
       subject: 'Confirm\r\nBcc: f@evil.example',
       intro: 'i',
       button: 'b',

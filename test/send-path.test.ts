@@ -26,7 +26,7 @@ describe('the whole send path', () => {
   beforeAll(async () => {
     stack = await startStack({ http: true, workers: true });
     const { pool, config } = stack.services;
-    listId = (await createList(pool, { slug: 'weekly', name: 'ML UTD 周刊' })).id;
+    listId = (await createList(pool, { slug: 'weekly', name: 'ML UTD 周刊', language: 'zh-CN' })).id;
     for (const status of ['confirmed', 'unconfirmed', 'unsubscribed'] as const) {
       await upsertSubscribers(pool, listId, everyone.filter((p) => p.status === status).map((p) => p.input), status);
     }

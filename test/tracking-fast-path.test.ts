@@ -16,7 +16,7 @@ describe('tracking fast path', () => {
     stack = await startStack({ http: true });
     const { pool } = stack.services;
     const list = await createList(pool, { slug: 'fast', name: 'Fast' });
-    const { issue } = await saveIssue(pool, { slug: 'fast', subject: 'Fast', preheader: '', template: 'default', defaultName: '', source: '', sourceHash: 'fast', html: '<p></p>', text: '' });
+    const { issue } = await saveIssue(pool, { slug: 'fast', subject: 'Fast', preheader: '', template: 'default', defaultName: '', source: '', sourceHash: 'fast', html: '<p></p>', text: '', language: 'en', renderings: [] });
     await pool.query(`INSERT INTO issue_links (issue_id, link_id, url) SELECT $1, n::int, url FROM unnest($2::text[]) WITH ORDINALITY AS l (url, n)`, [issue.id, LINKS]);
     await pool.query(`INSERT INTO subscribers (email) SELECT 'fast' || g || '@example.com' FROM generate_series(1, 100) g`);
     const { rows: sends } = await pool.query<{ id: number }>('INSERT INTO sends (issue_id, list_id, status) VALUES ($1, $2, $3) RETURNING id', [issue.id, list.id, 'finished']);

@@ -1,5 +1,5 @@
 import type { Services } from '../src/app/services';
-import { getIssue } from '../src/db/issues';
+import { getIssue, issueInLanguage } from '../src/db/issues';
 import { ensureIssueLinks } from '../src/db/issue-links';
 import { getListById, getListTracking } from '../src/db/lists';
 import { getSend } from '../src/db/sends';
@@ -41,7 +41,9 @@ export class SendMessageCache {
   private async load(sendId: number): Promise<SendMessage> {
     const { pool, config, links, dkim } = this.services;
     const send = await getSend(pool, sendId);
-    const [issue, list, tracking] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId), getListTracking(pool, send.listId)]);
+    const [stored, list, tracking] = await Promise.all([getIssue(pool, send.issueId), getListById(pool, send.listId), getListTracking(pool, send.listId)]);
+    // The rendering whose fixed strings are in the list's language.
+    const issue = await issueInLanguage(pool, stored, list.language);
     // Tracking on: every http(s) link goes through /c/<token>/<linkId>, numbered once per issue.
     // Off: no pixel, and the links stay as written.
     const html = tracking

@@ -15,9 +15,10 @@ export interface ArchivedIssue {
   defaultName: string;
   html: string;
   text: string;
-  /** The list of the latest public send (its name goes in the web version's footer). */
+  /** The list of the latest public send (its name goes in the web version's footer, its language in the page). */
   listSlug: string;
   listName: string;
+  listLanguage: string;
   sentAt: Date;
 }
 
@@ -36,9 +37,11 @@ export interface ArchiveEntry {
  */
 export async function findArchivedIssue(pool: Pool, slug: string): Promise<ArchivedIssue | undefined> {
   const { rows } = await pool.query<ArchivedIssue>(
-    `SELECT i.id, i.slug, i.subject, i.preheader, i.default_name AS "defaultName", i.html, i.text,
-            l.slug AS "listSlug", l.name AS "listName", coalesce(s.started_at, s.created_at) AS "sentAt"
+    `SELECT i.id, i.slug, i.subject, i.preheader, i.default_name AS "defaultName",
+            coalesce(r.html, i.html) AS html, coalesce(r.text, i.text) AS text,
+            l.slug AS "listSlug", l.name AS "listName", l.language AS "listLanguage", coalesce(s.started_at, s.created_at) AS "sentAt"
      FROM issues i JOIN sends s ON s.issue_id = i.id JOIN lists l ON l.id = s.list_id
+     LEFT JOIN issue_renderings r ON r.issue_id = i.id AND r.language = l.language
      WHERE i.slug = $1 AND l.archive_public AND ${SENT}
      ORDER BY s.id DESC LIMIT 1`,
     [slug],
@@ -65,8 +68,8 @@ export async function listArchive(pool: Pool, options: { listSlug?: string; limi
 }
 
 /** A list whose archive readers may see, or undefined (no such list, or its archive is off: the same answer). */
-export async function findPublicArchiveList(pool: Pool, slug: string): Promise<{ slug: string; name: string } | undefined> {
-  const { rows } = await pool.query<{ slug: string; name: string }>('SELECT slug, name FROM lists WHERE slug = $1 AND archive_public', [slug]);
+export async function findPublicArchiveList(pool: Pool, slug: string): Promise<{ slug: string; name: string; language: string } | undefined> {
+  const { rows } = await pool.query<{ slug: string; name: string; language: string }>('SELECT slug, name, language FROM lists WHERE slug = $1 AND archive_public', [slug]);
   return rows[0];
 }
 

@@ -16,6 +16,8 @@ export interface ReaderSubscription {
   listId: number;
   slug: string;
   name: string;
+  /** The list's language: the preferences page speaks it. */
+  language: string;
   status: SubscriptionStatus;
   createdAt: Date;
   confirmedAt: Date | null;
@@ -37,7 +39,7 @@ export async function readerData(pool: Pool, subscriberId: number): Promise<Read
   if (!rows[0]) return undefined;
   const [subscriptions, events] = await Promise.all([
     pool.query<ReaderSubscription>(
-      `SELECT l.id AS "listId", l.slug, l.name, s.status, s.created_at AS "createdAt", s.confirmed_at AS "confirmedAt",
+      `SELECT l.id AS "listId", l.slug, l.name, l.language, s.status, s.created_at AS "createdAt", s.confirmed_at AS "confirmedAt",
               s.unsubscribed_at AS "unsubscribedAt"
        FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE s.subscriber_id = $1 ORDER BY l.name`,
       [subscriberId],

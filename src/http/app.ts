@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Services } from '../app/services';
-import { page, paragraph } from './pages';
+import { notice, requestCatalogue } from './pages';
 import { archiveRoutes } from './routes/archive';
 import { confirmRoutes } from './routes/confirm';
 import { preferencesRoutes } from './routes/preferences';
@@ -17,7 +17,6 @@ import { adminRoutes } from './admin';
 import { httpMetrics } from './admin/http-metrics';
 import { apiRouter } from './api';
 import { HELMET_OPTIONS } from './security-headers';
-import { strings } from './strings';
 import { ClickTargets } from './click-targets';
 import { TrackingHits } from './tracking-hits';
 
@@ -54,13 +53,15 @@ export function createApp(services: Services, hits: TrackingHits = createTrackin
   app.use('/img', express.static(path.join(PUBLIC_DIR, 'img'), { maxAge: '1d', fallthrough: true }));
   // Every browser asks for it on every page; a 404 would be noise in logs and consoles.
   app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'favicon.ico'), { maxAge: '7d' }));
-  app.use((_req, res) => {
-    res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
+  app.use((req, res) => {
+    const t = requestCatalogue(req);
+    res.status(404).send(notice(t, t.notFoundTitle, t.notFoundBody));
   });
-  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) services.log.error({ event: 'http.error', err }, 'request failed');
-    res.status(status).send(page(strings.errorTitle, paragraph(status === 413 ? 'The request body is too large.' : strings.errorBody)));
+    const t = requestCatalogue(req);
+    res.status(status).send(notice(t, t.errorTitle, status === 413 ? t.bodyTooLarge : t.errorBody));
   });
   return app;
 }

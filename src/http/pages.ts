@@ -1,9 +1,14 @@
+import type { IncomingMessage } from 'node:http';
+import { catalogueFor, negotiateLanguage, type Catalogue } from '../i18n/catalogues';
 import { escapeHtml } from '../render/slots';
 
-/** A small, accessible, mobile-friendly page. `body` is trusted HTML built by the caller with escaped values. */
-export function page(title: string, body: string, options: { lang?: string; head?: string } = {}): string {
+/**
+ * A small, accessible, mobile-friendly page in one catalogue's language (its `lang` attribute too).
+ * `body` is trusted HTML built by the caller with escaped values.
+ */
+export function page(t: Catalogue, title: string, body: string, options: { head?: string } = {}): string {
   return `<!doctype html>
-<html lang="${escapeHtml(options.lang ?? 'en')}">
+<html lang="${escapeHtml(t.lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -15,9 +20,12 @@ ${options.head ?? ''}
   main { max-width: 32rem; margin: 10vh auto; background: #fff; padding: 2rem; border-radius: 8px; }
   h1 { font-size: 1.4rem; margin-top: 0; }
   button { font: inherit; padding: .6rem 1.4rem; border: 0; border-radius: 6px; background: #2f5bea; color: #fff; cursor: pointer; }
+  input[type=email], input[type=text] { font: inherit; width: 100%; padding: .4rem; box-sizing: border-box; }
   .archive li { margin-bottom: .8rem; }
   .muted, time { color: #5b6372; }
-  button:focus { outline: 3px solid #9db4ff; outline-offset: 2px; }
+  .field-error { color: #b42318; margin: .3rem 0 0; }
+  input[aria-invalid=true] { border: 2px solid #b42318; }
+  button:focus, input:focus { outline: 3px solid #9db4ff; outline-offset: 2px; }
 </style>
 </head>
 <body><main>
@@ -28,3 +36,12 @@ ${body}
 }
 
 export const paragraph = (text: string) => `<p>${escapeHtml(text)}</p>`;
+
+/** A page with a title and one sentence: errors, confirmations. */
+export const notice = (t: Catalogue, title: string, text: string) => page(t, title, paragraph(text));
+
+/** The catalogue for a page that belongs to no list: the reader's browser languages decide. */
+export function requestCatalogue(req: Pick<IncomingMessage, 'headers'>): Catalogue {
+  const header = req.headers['accept-language'];
+  return catalogueFor(negotiateLanguage(Array.isArray(header) ? header[0] : header));
+}

@@ -8,9 +8,8 @@ import { recordHttpRequest } from '../metrics';
 import type { Links } from '../security/links';
 import type { ClickTargets } from './click-targets';
 import { BurstDetector, clickFlags, openFlags } from './event-flags';
-import { page, paragraph } from './pages';
+import { notice, requestCatalogue } from './pages';
 import { securityHeaders } from './security-headers';
-import { strings } from './strings';
 
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
@@ -24,8 +23,9 @@ export interface TrackingHitsDeps {
   trustProxy: Config['trustProxy'];
 }
 
-const NOT_FOUND_PAGE = () => page(strings.notFoundTitle, paragraph(strings.notFoundBody));
-const ERROR_PAGE = () => page(strings.errorTitle, paragraph(strings.errorBody));
+// A click link that does not decode belongs to no list: the reader's browser languages decide.
+const NOT_FOUND_PAGE = (req: IncomingMessage) => { const t = requestCatalogue(req); return notice(t, t.notFoundTitle, t.notFoundBody); };
+const ERROR_PAGE = (req: IncomingMessage) => { const t = requestCatalogue(req); return notice(t, t.errorTitle, t.errorBody); };
 
 /** TRUST_PROXY as Express compiles it ('trust proxy' setting): a hop count, or addresses and subnets. */
 function compileTrust(value: Config['trustProxy']): (address: string, hop: number) => boolean {
@@ -109,9 +109,9 @@ export class TrackingHits {
       target = click && linkId > 0 ? await this.deps.clickTargets.find(click.deliveryId, linkId) : undefined;
     } catch (err) {
       this.deps.log.error({ event: 'http.error', err }, 'could not look up a tracked link');
-      return this.page(res, 500, ERROR_PAGE());
+      return this.page(res, 500, ERROR_PAGE(req));
     }
-    if (!target) return this.page(res, 404, NOT_FOUND_PAGE());
+    if (!target) return this.page(res, 404, NOT_FOUND_PAGE(req));
     const now = new Date();
     const userAgent = (req.headers['user-agent'] ?? '').slice(0, 300);
     const flags = clickFlags({

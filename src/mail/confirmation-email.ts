@@ -7,6 +7,8 @@ export interface ConfirmationEmailInput {
   from: { name: string; address: string };
   to: { name: string; address: string };
   sendingDomain: string;
+  /** The language of the list (its catalogue's tag): the html element's lang and Content-Language. */
+  lang: string;
   subject: string;
   /** Plain sentences; the link goes between them. */
   intro: string;
@@ -32,11 +34,12 @@ export function buildConfirmationEmail(input: ConfirmationEmailInput, now = new 
     `Date: ${rfc5322Date(now)}`,
     `Message-ID: <tidings.confirm.${randomBytes(10).toString('hex')}@${input.sendingDomain}>`,
     foldHeader('Auto-Submitted', ['auto-generated']),
+    `Content-Language: ${input.lang.replace(/[^A-Za-z0-9-]/g, '')}`,
     'MIME-Version: 1.0',
     `Content-Type: multipart/alternative;\r\n boundary="${boundary}"`,
   ].join('\r\n');
   const text = `${input.intro}\n\n${input.confirmUrl}\n\n${input.outro}\n`;
-  const html = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">
+  const html = `<!doctype html><html lang="${escapeHtml(input.lang)}"><body style="font-family:sans-serif;line-height:1.5">
 <p>${escapeHtml(input.intro)}</p>
 <p><a href="${escapeHtml(input.confirmUrl)}" style="display:inline-block;padding:10px 18px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(input.button)}</a></p>
 <p>${escapeHtml(input.outro)}</p>

@@ -13,10 +13,12 @@ export const GOLDEN_DIR = fileURLToPath(new URL('../../test/golden', import.meta
 export const GOLDEN_SAMPLE = fileURLToPath(new URL('../../content/ml-utd-32.yaml', import.meta.url));
 /** Fixed, so the golden files do not depend on ASSET_BASE_URL. */
 export const GOLDEN_ASSET_BASE_URL = 'https://assets.example.com/';
+/** The sample is Chinese, and so is the list it is written for (the demo list): its fixed strings too. */
+export const GOLDEN_LANGUAGE = 'zh-CN';
 
 export async function renderGolden(): Promise<{ html: string; text: string }> {
   const { content } = await loadContentFile(GOLDEN_SAMPLE);
-  const { html, text } = await renderIssue(content, { assetBaseUrl: GOLDEN_ASSET_BASE_URL });
+  const { html, text } = await renderIssue(content, { assetBaseUrl: GOLDEN_ASSET_BASE_URL, language: GOLDEN_LANGUAGE });
   // One element per line, so a diff of the golden HTML shows what changed.
   return { html: html.replace(/></g, '>\n<') + '\n', text: text + '\n' };
 }
@@ -31,7 +33,7 @@ export const SAMPLE_LIST_DEFAULTS = Object.freeze({ postal_address: 'LifeWithDat
 export async function renderGoldenMarkdown(): Promise<{ html: string; text: string }> {
   const loaded = await readIssueFile(GOLDEN_MARKDOWN_SAMPLE, { assetBaseUrl: GOLDEN_ASSET_BASE_URL, defaults: SAMPLE_LIST_DEFAULTS });
   if (!loaded.content || loaded.errors.length) throw new Error(`the Markdown sample has errors: ${loaded.errors.map((e) => e.message).join('; ')}`);
-  const { html, text } = await renderIssue(loaded.content, { assetBaseUrl: GOLDEN_ASSET_BASE_URL, images: loaded.images });
+  const { html, text } = await renderIssue(loaded.content, { assetBaseUrl: GOLDEN_ASSET_BASE_URL, images: loaded.images, language: GOLDEN_LANGUAGE });
   return { html: html.replace(/></g, '>\n<') + '\n', text: text + '\n' };
 }
 

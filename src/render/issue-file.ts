@@ -40,6 +40,8 @@ export interface IssueFileOptions {
   /** The list's (or config's) settings for what the issue leaves out. */
   defaults?: IssueDefaults;
   publicDir?: string;
+  /** The language of the list the issue is written for (`--list`): its fixed strings, and the issue's own. */
+  language?: string;
 }
 
 export async function readIssueFile(file: string, options: IssueFileOptions): Promise<IssueFile> {

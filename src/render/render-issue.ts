@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { convert } from 'html-to-text';
 import mjml2html from 'mjml';
 import { TidingsError } from '../errors';
+import { catalogueFor, type Catalogue } from '../i18n/catalogues';
 import type { IssueContent } from './content';
 import { createEmailMarkdown, Footnotes, hrefProblem, isAllowedHref } from '../markdown/email-html';
 import { escapeHtml, marker, type Slot } from './slots';
@@ -27,12 +28,19 @@ export interface RenderOptions {
    * error listing them all; `issue check` passes a list to report them with everything else.
    */
   problems?: RenderProblem[];
+  /**
+   * The language of the list the issue is compiled for: the template's fixed strings ("View in browser",
+   * "Unsubscribe", the greeting, …) and its `lang` come from that catalogue. Default: en.
+   */
+  language?: string;
 }
 
 export interface RenderedIssue {
   subject: string;
   preheader: string;
   template: string;
+  /** The catalogue language the fixed strings are in. */
+  language: string;
   /** HTML and text with slot markers (see slots.ts) where send and subscriber values go. */
   html: string;
   text: string;
@@ -69,7 +77,7 @@ export async function renderIssue(content: IssueContent, options: RenderOptions)
     throw mjmlError(err, layoutFile, mjml);
   });
   const html = result.html;
-  return { subject: content.subject, preheader: content.preheader, template: content.template, html, text: htmlToText(html) };
+  return { subject: content.subject, preheader: content.preheader, template: content.template, language: data.t.lang, html, text: htmlToText(html) };
 }
 
 async function loadTemplateSet(templateDir: string): Promise<typeof Handlebars> {
@@ -221,9 +229,11 @@ function buildTemplateData(content: IssueContent, options: RenderOptions, slotVa
     footnotesHtml: md.footnotes(),
     postalAddress: content.postal_address,
   };
+  const t = catalogueFor(options.language);
   return {
     data: {
       issue,
+      t: templateStrings(t, slot),
       list: { name: slot('listName') },
       subscriber: { name: slot('name') },
       links: {
@@ -233,6 +243,28 @@ function buildTemplateData(content: IssueContent, options: RenderOptions, slotVa
       },
     },
     problems,
+  };
+}
+
+/**
+ * The fixed strings a template shows (`{{t.viewInBrowser}}`, `{{t.greeting}}`, …), from the catalogue of the
+ * list's language. Sentences around a personal value are HTML with the value's slot in place, escaped
+ * like every value (a translator's text never becomes markup).
+ */
+function templateStrings(t: Catalogue, slot: (name: Slot) => string | Handlebars.SafeString) {
+  const around = (sentence: (value: string) => string, name: Slot) => {
+    const hole = '\u0000';
+    const [before, after = ''] = sentence(hole).split(hole);
+    return new Handlebars.SafeString(`${escapeHtml(before)}${String(slot(name))}${escapeHtml(after)}`);
+  };
+  return {
+    lang: t.lang,
+    viewInBrowser: t.emailViewInBrowser,
+    original: t.emailOriginal,
+    unsubscribe: t.emailUnsubscribe,
+    receivingBecause: around(t.emailReceivingBecause, 'listName'),
+    greeting: around(t.emailGreeting, 'name'),
+    letterGreeting: around(t.emailLetterGreeting, 'name'),
   };
 }
 

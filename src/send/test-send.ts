@@ -1,5 +1,5 @@
 import type { Services } from '../app/services';
-import { getIssue, type Issue } from '../db/issues';
+import { getIssue, issueInLanguage, type Issue } from '../db/issues';
 import { getListBySlug } from '../db/lists';
 import { findSubscriberByEmail } from '../db/subscribers';
 import { TidingsError } from '../errors';
@@ -32,11 +32,12 @@ export async function testSend(
   const address = checkEmailAddress(email);
   if (!address.ok) throw new TidingsError('INVALID_INPUT', `--test needs an email address: ${address.problem}`, { email });
   const to = address.address;
-  const issue = await getIssue(services.pool, issueRef);
-  await ensureSendable(services, issue);
-  const list = options.list
-    ? await getListBySlug(services.pool, options.list)
-    : standInList(issue.subject, 'test');
+  const stored = await getIssue(services.pool, issueRef);
+  await ensureSendable(services, stored);
+  const named = options.list ? await getListBySlug(services.pool, options.list) : undefined;
+  const list = named ?? standInList(stored.subject, 'test');
+  // Shaped for a list: in its language; without one, in the issue's own.
+  const issue = named ? await issueInLanguage(services.pool, stored, named.language) : stored;
   const subscriber = await findSubscriberByEmail(services.pool, to);
   const message = buildSingleMessage({
     config: services.config,

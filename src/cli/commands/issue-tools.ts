@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { getIssue } from '../../db/issues';
+import { getIssue, issueInLanguage } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
 import { TidingsError } from '../../errors';
 import { createMailer } from '../../app/runtime';
@@ -38,9 +38,10 @@ export async function previewCommand(
       throw new TidingsError('CONTENT_INVALID', `${issueRef} has problems; see \`tidings issue check ${issueRef}\`:\n  ${formatFindings({ errors: loaded.errors, warnings: [], htmlBytes: 0 }).join('\n  ')}`);
     }
     const content = loaded.content;
-    const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl, images: loaded.images });
+    const named = opts.list ? await withPool(ctx, (pool) => getListBySlug(pool, opts.list!)) : undefined;
+    const rendered = await renderIssue(content, { assetBaseUrl: config.assetBaseUrl, images: loaded.images, language: named?.language });
     const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
-    const list = opts.list ? await withPool(ctx, (pool) => getListBySlug(pool, opts.list!)) : standInList(content.title, 'preview');
+    const list = named ?? standInList(content.title, 'preview');
     message = buildSingleMessage({
       config,
       links,
@@ -54,8 +55,10 @@ export async function previewCommand(
     message = { ...message, slug: content.slug };
   } else {
     message = await withServices(ctx, async ({ pool, links, dkim }) => {
-      const issue = await getIssue(pool, issueRef);
-      const list = opts.list ? await getListBySlug(pool, opts.list) : standInList(issue.subject, 'preview');
+      const stored = await getIssue(pool, issueRef);
+      const named = opts.list ? await getListBySlug(pool, opts.list) : undefined;
+      const issue = named ? await issueInLanguage(pool, stored, named.language) : stored;
+      const list = named ?? standInList(issue.subject, 'preview');
       const built = buildSingleMessage({ config, links, dkim, issue, list, recipient: { email: 'preview@example.com', name: opts.name }, messageNumber: 1 });
       return { ...built, slug: issue.slug };
     });

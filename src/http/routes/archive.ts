@@ -1,11 +1,11 @@
 import { Feed } from 'feed';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Services } from '../../app/services';
 import { findArchivedIssue, findPublicArchiveList, listArchive, type ArchiveEntry } from '../../db/archive';
 import { escapeHtml } from '../../render/slots';
 import { neutralHtml } from '../../render/web-version';
-import { page, paragraph } from '../pages';
-import { strings } from '../strings';
+import { catalogueFor, type Catalogue } from '../../i18n/catalogues';
+import { notice, page, paragraph, requestCatalogue } from '../pages';
 
 const FEED_LENGTH = 50;
 
@@ -16,31 +16,41 @@ const FEED_LENGTH = 50;
  */
 export function archiveRoutes(services: Pick<Services, 'pool' | 'links'>): Router {
   const router = Router();
-  const notFound = (res: Response) => res.status(404).send(page(strings.notFoundTitle, paragraph(strings.notFoundBody)));
+  const notFound = (req: Request, res: Response) => {
+    const t = requestCatalogue(req);
+    return res.status(404).send(notice(t, t.notFoundTitle, t.notFoundBody));
+  };
 
-  /** The list named by `?list=`, or all public lists; undefined when the named list is not public. */
-  async function scope(query: unknown): Promise<{ listSlug?: string; title: string } | undefined> {
+  /**
+   * The list named by `?list=` (in its language), or all public lists (in the browser's); undefined when
+   * the named list is not public.
+   */
+  async function scope(req: Request): Promise<{ listSlug?: string; title: string; t: Catalogue } | undefined> {
+    const query = req.query;
     const slug = typeof (query as { list?: unknown }).list === 'string' ? (query as { list: string }).list : undefined;
-    if (slug === undefined) return { title: strings.archiveTitle };
+    if (slug === undefined) {
+      const t = requestCatalogue(req);
+      return { title: t.archiveTitle, t };
+    }
     const list = await findPublicArchiveList(services.pool, slug);
-    return list && { listSlug: list.slug, title: list.name };
+    return list && { listSlug: list.slug, title: list.name, t: catalogueFor(list.language) };
   }
 
   router.get('/archive', async (req, res) => {
-    const where = await scope(req.query);
-    if (!where) return notFound(res);
+    const where = await scope(req);
+    if (!where) return notFound(req, res);
     const entries = await listArchive(services.pool, { listSlug: where.listSlug });
     const feedUrl = services.links.archiveFeed(where.listSlug);
     res.send(
-      page(where.title, archiveBody(entries, !where.listSlug, feedUrl, (slug) => services.links.webVersion(slug)), {
+      page(where.t, where.title, archiveBody(where.t, entries, !where.listSlug, feedUrl, (slug) => services.links.webVersion(slug)), {
         head: `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(where.title)}" href="${escapeHtml(feedUrl)}">`,
       }),
     );
   });
 
   router.get('/archive/feed.xml', async (req, res) => {
-    const where = await scope(req.query);
-    if (!where) return notFound(res);
+    const where = await scope(req);
+    if (!where) return notFound(req, res);
     const entries = await listArchive(services.pool, { listSlug: where.listSlug, limit: FEED_LENGTH });
     const feed = new Feed({
       id: services.links.archive(where.listSlug),
@@ -68,7 +78,7 @@ export function archiveRoutes(services: Pick<Services, 'pool' | 'links'>): Route
 
   router.get('/archive/:issue', async (req, res) => {
     const issue = await findArchivedIssue(services.pool, req.params.issue);
-    if (!issue) return notFound(res);
+    if (!issue) return notFound(req, res);
     res.type('html').send(
       neutralHtml(issue.html, {
         listName: issue.listName,
@@ -81,13 +91,13 @@ export function archiveRoutes(services: Pick<Services, 'pool' | 'links'>): Route
   return router;
 }
 
-function archiveBody(entries: ArchiveEntry[], showList: boolean, feedUrl: string, webVersion: (slug: string) => string): string {
+function archiveBody(t: Catalogue, entries: ArchiveEntry[], showList: boolean, feedUrl: string, webVersion: (slug: string) => string): string {
   const items = entries.map((e) => {
     const date = e.sentAt.toISOString().slice(0, 10);
     const list = showList ? ` · ${escapeHtml(e.listName)}` : '';
     const summary = e.preheader ? `<br><span class="muted">${escapeHtml(e.preheader)}</span>` : '';
     return `<li><a href="${escapeHtml(webVersion(e.slug))}">${escapeHtml(e.subject)}</a><br><time datetime="${date}">${date}</time>${list}${summary}</li>`;
   });
-  const list = items.length ? `<ol class="archive" reversed>${items.join('\n')}</ol>` : paragraph(strings.archiveEmpty);
-  return `${list}\n<p><a href="${escapeHtml(feedUrl)}">${escapeHtml(strings.archiveFeed)}</a></p>`;
+  const list = items.length ? `<ol class="archive" reversed>${items.join('\n')}</ol>` : paragraph(t.archiveEmpty);
+  return `${list}\n<p><a href="${escapeHtml(feedUrl)}">${escapeHtml(t.archiveFeed)}</a></p>`;
 }

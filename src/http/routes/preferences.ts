@@ -3,8 +3,8 @@ import type { Services } from '../../app/services';
 import { readerData, setReaderLists, type ReaderData } from '../../db/reader-preferences';
 import { deleteSubscriber } from '../../db/subscriber-admin';
 import { escapeHtml } from '../../render/slots';
-import { page, paragraph } from '../pages';
-import { strings } from '../strings';
+import { catalogueFor, negotiateLanguage, type Catalogue } from '../../i18n/catalogues';
+import { notice, page, paragraph, requestCatalogue } from '../pages';
 
 /**
  * A subscriber's own page (GDPR): their lists (change them), their data (download as JSON) and deletion.
@@ -14,7 +14,10 @@ import { strings } from '../strings';
 export function preferencesRoutes(services: Pick<Services, 'pool' | 'links' | 'log'>): Router {
   const router = Router();
   const readForm = express.urlencoded({ extended: false, limit: '8kb' });
-  const invalid = (res: express.Response) => res.status(400).send(page(strings.invalidLinkTitle, paragraph(strings.invalidLinkBody)));
+  const invalid = (req: express.Request, res: express.Response) => {
+    const t = requestCatalogue(req);
+    return res.status(400).send(notice(t, t.invalidLinkTitle, t.invalidLinkBody));
+  };
 
   const load = async (token: string) => {
     const target = services.links.readPreferences(token);
@@ -23,59 +26,76 @@ export function preferencesRoutes(services: Pick<Services, 'pool' | 'links' | 'l
 
   router.get('/preferences/:token', async (req, res) => {
     const data = await load(req.params.token);
-    if (!data) return invalid(res);
-    res.send(page(strings.preferencesTitle, preferencesBody(req.params.token, data)));
+    if (!data) return invalid(req, res);
+    const t = readerCatalogue(req, data);
+    res.send(page(t, t.preferencesTitle, preferencesBody(t, req.params.token, data)));
   });
 
   router.get('/preferences/:token/data.json', async (req, res) => {
     const data = await load(req.params.token);
-    if (!data) return res.status(400).json({ error: strings.invalidLinkBody });
+    if (!data) return res.status(400).json({ error: requestCatalogue(req).invalidLinkBody });
     res.set({ 'Content-Disposition': 'attachment; filename="my-newsletter-data.json"', 'Cache-Control': 'no-store' }).json(data);
   });
 
   router.post('/preferences/:token', readForm, async (req, res) => {
     const data = await load(req.params.token as string);
-    if (!data) return invalid(res);
+    if (!data) return invalid(req, res);
     const raw = (req.body as Record<string, unknown>)?.list;
     const chosen = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(Number).filter(Number.isSafeInteger);
     await setReaderLists(services.pool, data.subscriber.id, chosen);
     services.log.info({ event: 'preferences.saved', subscriberId: data.subscriber.id, lists: chosen }, 'preferences saved');
     const updated = (await readerData(services.pool, data.subscriber.id))!;
-    res.send(page(strings.preferencesTitle, paragraph(strings.preferencesSaved) + preferencesBody(req.params.token as string, updated)));
+    const t = readerCatalogue(req, updated);
+    res.send(page(t, t.preferencesTitle, paragraph(t.preferencesSaved) + preferencesBody(t, req.params.token as string, updated)));
   });
 
   router.post('/preferences/:token/delete', readForm, async (req, res) => {
     const data = await load(req.params.token as string);
-    if (!data) return invalid(res);
+    if (!data) return invalid(req, res);
+    const t = readerCatalogue(req, data);
     if ((req.body as Record<string, unknown>)?.confirm !== 'yes') {
-      return res.status(400).send(page(strings.preferencesTitle, paragraph(strings.preferencesDeleteNotConfirmed) + preferencesBody(req.params.token as string, data)));
+      return res.status(400).send(page(t, t.preferencesTitle, paragraph(t.preferencesDeleteNotConfirmed) + preferencesBody(t, req.params.token as string, data)));
     }
     await deleteSubscriber(services.pool, data.subscriber.id);
     services.log.info({ event: 'subscriber.deleted', subscriberId: data.subscriber.id }, 'subscriber deleted at their request');
-    res.send(page(strings.preferencesDeletedTitle, paragraph(strings.preferencesDeletedBody)));
+    res.send(notice(t, t.preferencesDeletedTitle, t.preferencesDeletedBody));
   });
 
   return router;
 }
 
-function preferencesBody(token: string, data: ReaderData): string {
+/**
+ * A subscriber's page speaks the language of their lists: the one they share, or, when their lists differ,
+ * the one the browser prefers among them (else the first list's).
+ */
+export function readerCatalogue(req: express.Request, data: ReaderData): Catalogue {
+  const languages = [...new Set(data.subscriptions.map((s) => s.language))];
+  if (languages.length === 0) return requestCatalogue(req);
+  if (languages.length === 1) return catalogueFor(languages[0]);
+  const preferred = negotiateLanguage(req.get('accept-language'));
+  return catalogueFor(languages.includes(preferred) ? preferred : languages[0]);
+}
+
+const STATUS_LABEL = { confirmed: 'statusConfirmed', unconfirmed: 'statusUnconfirmed', unsubscribed: 'statusUnsubscribed' } as const;
+
+function preferencesBody(t: Catalogue, token: string, data: ReaderData): string {
   const base = `/preferences/${encodeURIComponent(token)}`;
   const lists = data.subscriptions.length
     ? data.subscriptions
         .map(
           (s) => `<p><label><input type="checkbox" name="list" value="${s.listId}"${s.status === 'confirmed' ? ' checked' : ''}> ${escapeHtml(s.name)}</label>
-<small>(${escapeHtml(strings.statusLabels[s.status] ?? s.status)})</small></p>`,
+<small>(${escapeHtml(t[STATUS_LABEL[s.status]] ?? s.status)})</small></p>`,
         )
         .join('\n')
-    : paragraph(strings.preferencesNone);
-  return `${paragraph(strings.preferencesIntro(data.subscriber.email))}
+    : paragraph(t.preferencesNone);
+  return `${paragraph(t.preferencesIntro(data.subscriber.email))}
 <form method="post" action="${escapeHtml(base)}">${lists}
-<p><button type="submit">${escapeHtml(strings.preferencesSave)}</button></p></form>
-<h2>${escapeHtml(strings.preferencesDataTitle)}</h2>
-<p><a href="${escapeHtml(base)}/data.json" download>${escapeHtml(strings.preferencesDownload)}</a></p>
-<h2>${escapeHtml(strings.preferencesDeleteTitle)}</h2>
-${paragraph(strings.preferencesDeleteExplain)}
+<p><button type="submit">${escapeHtml(t.preferencesSave)}</button></p></form>
+<h2>${escapeHtml(t.preferencesDataTitle)}</h2>
+<p><a href="${escapeHtml(base)}/data.json" download>${escapeHtml(t.preferencesDownload)}</a></p>
+<h2>${escapeHtml(t.preferencesDeleteTitle)}</h2>
+${paragraph(t.preferencesDeleteExplain)}
 <form method="post" action="${escapeHtml(base)}/delete">
-<p><label><input type="checkbox" name="confirm" value="yes" required> ${escapeHtml(strings.preferencesDeleteConfirm)}</label></p>
-<p><button type="submit">${escapeHtml(strings.preferencesDeleteButton)}</button></p></form>`;
+<p><label><input type="checkbox" name="confirm" value="yes" required> ${escapeHtml(t.preferencesDeleteConfirm)}</label></p>
+<p><button type="submit">${escapeHtml(t.preferencesDeleteButton)}</button></p></form>`;
 }

@@ -7,8 +7,8 @@ import { buildConfirmationEmail } from '../../mail/confirmation-email';
 import { checkEmailAddress } from '../../mail/email-address';
 import { escapeHtml, singleLine } from '../../render/slots';
 import { listSender } from '../../send/sender';
-import { page, paragraph } from '../pages';
-import { strings } from '../strings';
+import { catalogueFor, type Catalogue } from '../../i18n/catalogues';
+import { notice, page, requestCatalogue } from '../pages';
 
 /** Subscribe requests per client address per minute. */
 export const SUBSCRIBE_PER_IP_PER_MINUTE = 20;
@@ -34,11 +34,15 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
 
   router.get('/subscribe/:list', async (req, res) => {
     const list = await findListBySlug(services.pool, req.params.list);
-    if (!list) return res.status(404).send(page(strings.notFoundTitle, paragraph(strings.listNotFound)));
+    if (!list) {
+      const t = requestCatalogue(req);
+      return res.status(404).send(notice(t, t.notFoundTitle, t.listNotFound));
+    }
+    const t = catalogueFor(list.language);
     // Other sites may embed this form in a frame.
     res.removeHeader('X-Frame-Options');
     res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors *");
-    res.send(page(strings.subscribeTitle(list.name), subscribeForm(list)));
+    res.send(page(t, t.subscribeTitle(list.name), subscribeForm(t, list)));
   });
 
   router.post(
@@ -47,14 +51,16 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
     express.json({ limit: BODY_LIMIT }),
     async (req: Request, res: Response) => {
       const json = wantsJson(req);
+      // Until the list is known, the browser's languages decide.
+      let t = requestCatalogue(req);
       const fail = (status: number, message: string) =>
-        json ? res.status(status).json({ error: message }) : res.status(status).send(page(strings.errorTitle, paragraph(message)));
+        json ? res.status(status).json({ error: message }) : res.status(status).send(notice(t, t.errorTitle, message));
       try {
         await perIp.consume(req.ip ?? 'unknown');
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           res.set('Retry-After', String(Math.ceil(err.msBeforeNext / 1000)));
-          return fail(429, strings.subscribeTooMany);
+          return fail(429, t.subscribeTooMany);
         }
         log.error({ event: 'subscribe.rate_limit_failed', err }, 'rate limiter unavailable; going on');
       }
@@ -63,15 +69,16 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       const address = checkEmailAddress(field('email'));
       const name = singleLine(field('name')).slice(0, 200);
       const slug = field('list').trim();
-      if (!slug) return fail(400, strings.subscribeMissingList);
-      if (!address.ok) return fail(400, strings.subscribeInvalidEmail);
-      const email = address.address;
+      if (!slug) return fail(400, t.subscribeMissingList);
       const list = await findListBySlug(services.pool, slug);
-      if (!list) return fail(404, strings.listNotFound);
+      if (!list) return fail(404, t.listNotFound);
+      t = catalogueFor(list.language);
+      if (!address.ok) return fail(400, t.subscribeInvalidEmail);
+      const email = address.address;
 
-      const message = list.doubleOptIn ? strings.subscribeDoneDoubleOptIn : strings.subscribeDoneSingleOptIn;
+      const message = list.doubleOptIn ? t.subscribeDoneDoubleOptIn : t.subscribeDoneSingleOptIn;
       if (json) res.status(202).json({ status: 'accepted', message });
-      else res.status(202).send(page(strings.subscribeDoneTitle, paragraph(message)));
+      else res.status(202).send(notice(t, t.subscribeDoneTitle, message));
 
       // A filled-in honeypot gets the same answer, and nothing happens.
       if (field(HONEYPOT_FIELD)) {
@@ -101,14 +108,16 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       return;
     }
     const sender = listSender(config, list);
+    const t = catalogueFor(list.language);
     const raw = buildConfirmationEmail({
       from: sender,
       to: { name, address: email },
       sendingDomain: sender.domain,
-      subject: strings.confirmEmailSubject(list.name),
-      intro: strings.confirmEmailIntro(list.name),
-      button: strings.confirmEmailButton,
-      outro: strings.confirmEmailOutro,
+      lang: t.lang,
+      subject: t.confirmEmailSubject(list.name),
+      intro: t.confirmEmailIntro(list.name),
+      button: t.confirmEmailButton,
+      outro: t.confirmEmailOutro,
       confirmUrl: services.links.confirm(outcome.subscriberId, list.id),
       dkim,
     });
@@ -120,7 +129,8 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
   // A body over the limit: 413, in the form the client asked for.
   router.use('/subscribe', (err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
     if (err.status === 413) {
-      return wantsJson(req) ? res.status(413).json({ error: strings.bodyTooLarge }) : res.status(413).send(page(strings.errorTitle, paragraph(strings.bodyTooLarge)));
+      const t = requestCatalogue(req);
+      return wantsJson(req) ? res.status(413).json({ error: t.bodyTooLarge }) : res.status(413).send(notice(t, t.errorTitle, t.bodyTooLarge));
     }
     if (err.status === 400 && err.type === 'entity.parse.failed') {
       return res.status(400).json({ error: 'The request body is not valid JSON.' });
@@ -131,16 +141,16 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
   return router;
 }
 
-function subscribeForm(list: List): string {
+function subscribeForm(t: Catalogue, list: List): string {
   const id = (name: string) => `f-${name}`;
   return `<form method="post" action="/subscribe">
 <input type="hidden" name="list" value="${escapeHtml(list.slug)}">
-<p><label for="${id('email')}">${escapeHtml(strings.subscribeEmailLabel)}</label><br>
+<p><label for="${id('email')}">${escapeHtml(t.subscribeEmailLabel)}</label><br>
 <input id="${id('email')}" name="email" type="email" required autocomplete="email" style="font:inherit;width:100%;padding:.4rem"></p>
-<p><label for="${id('name')}">${escapeHtml(strings.subscribeNameLabel)}</label><br>
+<p><label for="${id('name')}">${escapeHtml(t.subscribeNameLabel)}</label><br>
 <input id="${id('name')}" name="name" type="text" autocomplete="name" maxlength="200" style="font:inherit;width:100%;padding:.4rem"></p>
-<p style="position:absolute;left:-10000px" aria-hidden="true"><label for="${id(HONEYPOT_FIELD)}">${escapeHtml(strings.subscribeHoneypotLabel)}</label>
+<p style="position:absolute;left:-10000px" aria-hidden="true"><label for="${id(HONEYPOT_FIELD)}">${escapeHtml(t.subscribeHoneypotLabel)}</label>
 <input id="${id(HONEYPOT_FIELD)}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></p>
-<p><button type="submit">${escapeHtml(strings.subscribeButton)}</button></p>
+<p><button type="submit">${escapeHtml(t.subscribeButton)}</button></p>
 </form>`;
 }

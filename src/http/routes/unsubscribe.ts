@@ -5,8 +5,8 @@ import { getListById } from '../../db/lists';
 import { unsubscribeAll } from '../../db/reader-preferences';
 import { unsubscribe } from '../../db/subscribers';
 import { escapeHtml } from '../../render/slots';
-import { page, paragraph } from '../pages';
-import { strings } from '../strings';
+import { catalogueFor } from '../../i18n/catalogues';
+import { notice, page, paragraph, requestCatalogue } from '../pages';
 
 /** RFC 8058 one-click: the body is `List-Unsubscribe=One-Click`, urlencoded or as a multipart field. */
 export function isOneClickBody(body: unknown): boolean {
@@ -28,23 +28,26 @@ export function unsubscribeRoutes(services: Pick<Services, 'pool' | 'links' | 'l
   const router = Router();
   const readBody = express.text({ type: () => true, limit: '16kb' });
 
-  router.get('/unsubscribe', (_req, res) => {
-    res.send(page(strings.unsubscribeHelpTitle, paragraph(strings.unsubscribeHelpBody)));
+  router.get('/unsubscribe', (req, res) => {
+    const t = requestCatalogue(req);
+    res.send(notice(t, t.unsubscribeHelpTitle, t.unsubscribeHelpBody));
   });
 
   router.get('/unsubscribe/:token', async (req, res) => {
     const target = services.links.readUnsubscribe(req.params.token);
-    if (!target) return invalidLink(res);
+    if (!target) return invalidLink(req, res);
     const list = await getListById(services.pool, target.listId).catch(() => undefined);
-    if (!list) return invalidLink(res);
+    if (!list) return invalidLink(req, res);
     const action = `/unsubscribe/${encodeURIComponent(req.params.token)}`;
+    const t = catalogueFor(list.language);
     res.send(
       page(
-        strings.unsubscribeTitle,
-        `<p>${escapeHtml(strings.unsubscribeQuestion(list.name))}</p>${paragraph(strings.unsubscribeExplain)}
-<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(strings.unsubscribeButton)}</button></form>
-<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="scope" value="all"><p><button type="submit">${escapeHtml(strings.unsubscribeAllButton)}</button></p></form>
-<p><a href="${escapeHtml(services.links.preferences(target.subscriberId))}">${escapeHtml(strings.managePreferences)}</a></p>`,
+        t,
+        t.unsubscribeTitle,
+        `<p>${escapeHtml(t.unsubscribeQuestion(list.name))}</p>${paragraph(t.unsubscribeExplain)}
+<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(t.unsubscribeButton)}</button></form>
+<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="scope" value="all"><p><button type="submit">${escapeHtml(t.unsubscribeAllButton)}</button></p></form>
+<p><a href="${escapeHtml(services.links.preferences(target.subscriberId))}">${escapeHtml(t.managePreferences)}</a></p>`,
       ),
     );
   });
@@ -52,9 +55,9 @@ export function unsubscribeRoutes(services: Pick<Services, 'pool' | 'links' | 'l
   router.post('/unsubscribe/:token', readBody, async (req: Request, res) => {
     const oneClick = isOneClickBody(req.body);
     const target = services.links.readUnsubscribe(req.params.token as string);
-    if (!target) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(res);
+    if (!target) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(req, res);
     const list = await getListById(services.pool, target.listId).catch(() => undefined);
-    if (!list) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(res);
+    if (!list) return oneClick ? res.status(400).type('text/plain').send('invalid unsubscribe link\n') : invalidLink(req, res);
     // One-click always means this list only; the page's second button leaves every list.
     const allLists = !oneClick && isAllListsBody(req.body);
     const changedLists = allLists
@@ -74,14 +77,16 @@ export function unsubscribeRoutes(services: Pick<Services, 'pool' | 'links' | 'l
       services.log.info({ event: 'subscription.unsubscribed', listIds: changedLists, subscriberId: target.subscriberId, oneClick, allLists }, 'unsubscribed');
     }
     if (oneClick) return res.status(200).type('text/plain').send('unsubscribed\n');
-    if (allLists) return res.send(page(strings.unsubscribedTitle, paragraph(strings.unsubscribedAllBody)));
+    const t = catalogueFor(list.language);
+    if (allLists) return res.send(notice(t, t.unsubscribedTitle, t.unsubscribedAllBody));
     const changed = changedLists.length > 0;
-    res.send(page(strings.unsubscribedTitle, paragraph(changed ? strings.unsubscribedBody(list.name) : strings.alreadyUnsubscribedBody(list.name))));
+    res.send(notice(t, t.unsubscribedTitle, changed ? t.unsubscribedBody(list.name) : t.alreadyUnsubscribedBody(list.name)));
   });
 
   return router;
 }
 
-function invalidLink(res: express.Response) {
-  res.status(400).send(page(strings.invalidLinkTitle, paragraph(strings.invalidLinkBody)));
+function invalidLink(req: express.Request, res: express.Response) {
+  const t = requestCatalogue(req);
+  res.status(400).send(notice(t, t.invalidLinkTitle, t.invalidLinkBody));
 }

@@ -1,5 +1,14 @@
-/** Every sentence a reader sees on a page, in one place so it can be translated. */
-export const strings = {
+/**
+ * Every fixed string a reader sees, in English: the reader pages and the fixed parts of emails (the
+ * confirmation email, the templates' footer and greeting). This file is the model for other languages:
+ * a translator copies it to `<tag>.ts`, translates every value (keeping each function's parameters) and
+ * adds the tag to languages.ts and catalogues.ts. test/i18n-catalogues.test.ts checks that every catalogue
+ * has exactly these keys.
+ */
+export const en = {
+  /** The `lang` attribute of pages and emails. */
+  lang: 'en',
+
   unsubscribeTitle: 'Unsubscribe',
   unsubscribeQuestion: (list: string) => `Unsubscribe from “${list}”?`,
   unsubscribeExplain: 'Press the button to stop receiving this newsletter. Nothing changes until you do.',
@@ -9,6 +18,10 @@ export const strings = {
   alreadyUnsubscribedBody: (list: string) => `You were already unsubscribed from “${list}”.`,
   unsubscribeHelpTitle: 'Unsubscribe',
   unsubscribeHelpBody: 'To unsubscribe, use the “Unsubscribe” link at the bottom of an email you received: it is personal to you.',
+  unsubscribeAllButton: 'Unsubscribe from all lists',
+  unsubscribedAllBody: 'You will not receive any of our newsletters any more. Emails already on their way may still arrive within minutes.',
+  managePreferences: 'Manage your subscriptions and data',
+
   invalidLinkTitle: 'This link is not valid',
   invalidLinkBody: 'The link may have been cut short or changed. Use the link from your email as it is.',
   notFoundTitle: 'Not found',
@@ -20,10 +33,6 @@ export const strings = {
   archiveTitle: 'Archive',
   archiveEmpty: 'Nothing has been sent yet.',
   archiveFeed: 'Follow in a feed reader (Atom)',
-
-  unsubscribeAllButton: 'Unsubscribe from all lists',
-  unsubscribedAllBody: 'You will not receive any of our newsletters any more. Emails already on their way may still arrive within minutes.',
-  managePreferences: 'Manage your subscriptions and data',
 
   subscribeTitle: (list: string) => `Subscribe to “${list}”`,
   subscribeEmailLabel: 'Email address',
@@ -63,5 +72,20 @@ export const strings = {
   preferencesDeletedTitle: 'Your data is deleted',
   preferencesDeletedBody: 'We no longer store your address, your name or your subscriptions.',
   preferencesDeleteNotConfirmed: 'Tick the box to confirm that you want your data deleted.',
-  statusLabels: { confirmed: 'subscribed', unconfirmed: 'not confirmed yet', unsubscribed: 'unsubscribed' } as Record<string, string>,
+  statusConfirmed: 'subscribed',
+  statusUnconfirmed: 'not confirmed yet',
+  statusUnsubscribed: 'unsubscribed',
+
+  // The fixed parts of a newsletter (templates/*/): compiled into the issue in its list's language.
+  emailViewInBrowser: 'View in browser',
+  emailOriginal: 'Original article',
+  emailUnsubscribe: 'Unsubscribe',
+  emailReceivingBecause: (list: string) => `You are receiving this because you subscribed to ${list}.`,
+  /** The default template's greeting above the intro. */
+  emailGreeting: (name: string) => `Hi ${name},`,
+  /** The letter template's salutation. */
+  emailLetterGreeting: (name: string) => `Dear ${name},`,
 };
+
+/** A catalogue: the same keys as the English one, each a string or a function of the same parameters. */
+export type Catalogue = { readonly [K in keyof typeof en]: (typeof en)[K] extends (...args: infer A) => string ? (...args: A) => string : string };
