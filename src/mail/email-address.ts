@@ -38,16 +38,41 @@ export function checkEmailAddress(input: string): AddressCheck {
   if (!local.split('.').every((atom) => LOCAL_ATOM.test(atom))) return bad('the part before the @ has a character addresses cannot have');
   if (Buffer.byteLength(local) > MAX_LOCAL_OCTETS) return bad(`the part before the @ is longer than ${MAX_LOCAL_OCTETS} bytes`);
   if (domainInput.startsWith('[')) return bad('IP-address domains are not accepted');
-  const ascii = domainToASCII(domainInput);
-  if (!ascii) return bad(`'${domainInput}' is not a valid domain name`);
-  const labels = ascii.split('.');
-  if (labels.length < 2) return bad(`the domain '${domainInput}' has no dot (e.g. example.com)`);
-  if (!labels.every((label) => LABEL.test(label))) return bad(`'${domainInput}' is not a valid domain name`);
-  const tld = labels[labels.length - 1];
-  if (/^\d+$/.test(tld)) return bad('IP-address domains are not accepted');
-  if (tld.length < 2) return bad(`the domain '${domainInput}' does not end in a top-level domain`);
+  const domain = checkDomain(domainInput);
+  if ('why' in domain) return bad(domain.why);
+  const { ascii, unicode } = domain;
   if (Buffer.byteLength(local) + 1 + ascii.length > MAX_ADDRESS_OCTETS) return bad(`it is longer than ${MAX_ADDRESS_OCTETS} characters`);
-  return { ok: true, address: `${local}@${domainToUnicode(ascii)}` };
+  return { ok: true, address: `${local}@${unicode}` };
+}
+
+type DomainCheck = { ascii: string; unicode: string } | { why: string };
+
+/**
+ * Domains already checked: a list holds a million addresses but few domains (an import checks each one once,
+ * not once per row). Emptied when full, so it stays small whatever the input.
+ */
+const checkedDomains = new Map<string, DomainCheck>();
+const MAX_CHECKED_DOMAINS = 10_000;
+
+function checkDomain(domainInput: string): DomainCheck {
+  let check = checkedDomains.get(domainInput);
+  if (check) return check;
+  check = domainVerdict(domainInput);
+  if (checkedDomains.size >= MAX_CHECKED_DOMAINS) checkedDomains.clear();
+  checkedDomains.set(domainInput, check);
+  return check;
+}
+
+function domainVerdict(domainInput: string): DomainCheck {
+  const ascii = domainToASCII(domainInput);
+  if (!ascii) return { why: `'${domainInput}' is not a valid domain name` };
+  const labels = ascii.split('.');
+  if (labels.length < 2) return { why: `the domain '${domainInput}' has no dot (e.g. example.com)` };
+  if (!labels.every((label) => LABEL.test(label))) return { why: `'${domainInput}' is not a valid domain name` };
+  const tld = labels[labels.length - 1];
+  if (/^\d+$/.test(tld)) return { why: 'IP-address domains are not accepted' };
+  if (tld.length < 2) return { why: `the domain '${domainInput}' does not end in a top-level domain` };
+  return { ascii, unicode: domainToUnicode(ascii) };
 }
 
 /** Why an address cannot be used, or null when it can. */
