@@ -5,6 +5,7 @@ import { clusterPrefix, parseClusterNodes, type RedisClusterTarget } from './que
 import { parseDkimPrivateKey } from './security/dkim-keys';
 import { DEFAULT_RETRY_SCHEDULE, parseSteps, retrySchedule, type RetrySchedule } from './send/retry-schedule';
 import { DEFAULT_PACE_POLICY, parseDomainLimits, type DomainLimits, type PacePolicy } from './send/domain-limits';
+import { DEFAULT_AUTO_PAUSE, parsePercent, type AutoPausePolicy } from './send/auto-pause';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -21,6 +22,14 @@ const urlWithProtocols = (protocols: string[]) =>
 const mailbox = z
   .string()
   .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address like "Name <news@example.com>" or news@example.com');
+
+const percent = z.string().superRefine((v, ctx) => {
+  try {
+    parsePercent(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -107,6 +116,11 @@ const schema = z.object({
   // A /metrics listener of the process's own (worker, inbound; serve also answers /metrics on PORT).
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  // Auto-pause (issue 15): a send pauses itself when its last AUTO_PAUSE_WINDOW deliveries bounce hard or
+  // draw complaints above these rates (per cent).
+  AUTO_PAUSE_WINDOW: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_AUTO_PAUSE.window),
+  AUTO_PAUSE_HARD_BOUNCE_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.hardBounceRate)),
+  AUTO_PAUSE_COMPLAINT_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.complaintRate)),
 });
 
 export interface Config {
@@ -175,6 +189,8 @@ export interface Config {
   readonly trustProxy: number | string | false;
   /** METRICS_PORT/METRICS_HOST: where this process answers GET /metrics on a listener of its own (port unset: none). */
   readonly metrics: { readonly port: number | undefined; readonly host: string };
+  /** AUTO_PAUSE_*: when a send pauses itself for its hard-bounce or complaint rate. */
+  readonly autoPause: AutoPausePolicy;
 }
 
 export interface WebhookConfig {
@@ -280,6 +296,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaDir: v.MEDIA_DIR,
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     issueDefaults: Object.freeze({ postal_address: v.POSTAL_ADDRESS, default_name: v.DEFAULT_NAME }),
+    autoPause: Object.freeze({
+      window: v.AUTO_PAUSE_WINDOW,
+      hardBounceRate: parsePercent(v.AUTO_PAUSE_HARD_BOUNCE_RATE),
+      complaintRate: parsePercent(v.AUTO_PAUSE_COMPLAINT_RATE),
+    }),
     trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
     metrics: Object.freeze({ port: v.METRICS_PORT, host: v.METRICS_HOST }),
   });

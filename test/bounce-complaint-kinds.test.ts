@@ -28,7 +28,7 @@ describe('feedback types and plain-text bounces applied to PostgreSQL', () => {
       { email: 'hans.weg@example.de', messageId: '<tidings.7.1001@lifewithdata.test>', status: 'sent' },
       { email: 'happy@example.com', status: 'sent' },
     ]);
-    const apply = async (file: string) => applyBounceReports({ pool, log }, (await parseReportMessage(fixture(file))).reports);
+    const apply = async (file: string) => applyBounceReports({ pool, log, config: stack.config }, (await parseReportMessage(fixture(file))).reports);
     for (const file of ['arf-opt-out.eml', 'arf-auth-failure.eml', 'arf-abuse-aol.eml', 'postfix-plain-user-unknown.eml', 'dsn-delivered.eml']) await apply(file);
     // Applying the same message again changes nothing (its Message-ID is the event id).
     const again = await apply('postfix-plain-user-unknown.eml');

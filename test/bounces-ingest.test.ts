@@ -36,7 +36,7 @@ describe('tidings bounces ingest on the fixture corpus', () => {
       { email: 'annoyed.reader@yahoo.com', messageId: '<tidings.3.107@lifewithdata.test>' },
       { email: 'on.holiday@example.com', messageId: '<tidings.3.108@lifewithdata.test>' },
     ]);
-    const files = await ingestReportFiles({ pool, log }, CORPUS);
+    const files = await ingestReportFiles({ pool, log, config: stack.config }, CORPUS);
     expect(files.map((f) => f.type).sort()).toEqual(['arf', 'auto_reply', 'dsn', 'dsn', 'dsn', 'dsn', 'dsn', 'dsn']);
 
     for (const email of ['reader.gone@gmail.com', 'former.employee@outlook.com', 'nobody@mail.example.org']) {
@@ -69,7 +69,7 @@ describe('tidings bounces ingest on the fixture corpus', () => {
 
     // The same files again change nothing.
     const before = await eventCount();
-    const again = await ingestReportFiles({ pool, log }, CORPUS);
+    const again = await ingestReportFiles({ pool, log, config: stack.config }, CORPUS);
     expect(again.flatMap((f) => f.results).filter((r) => r.applied)).toEqual([]);
     expect(await eventCount()).toBe(before);
   });
@@ -102,10 +102,10 @@ describe('soft bounce policy', () => {
     for (let i = 0; i < 5; i++) {
       const seeded = await seedSend(pool, [{ email, messageId: `<tidings.9.${9000 + i}@lifewithdata.test>` }], { listSlug: 'streak' });
       const at = new Date(start + i * 3.5 * day);
-      const [result] = await applyBounceReports({ pool, log }, [soft(email, `<tidings.9.${9000 + i}@lifewithdata.test>`, at, `streak-${i}`)]);
+      const [result] = await applyBounceReports({ pool, log, config: stack.config }, [soft(email, `<tidings.9.${9000 + i}@lifewithdata.test>`, at, `streak-${i}`)]);
       expect(result.deliveryId).toBe(seeded.deliveryIds.get(email));
       // The same delivery bouncing twice counts once.
-      await applyBounceReports({ pool, log }, [soft(email, `<tidings.9.${9000 + i}@lifewithdata.test>`, at, `streak-${i}-again`)]);
+      await applyBounceReports({ pool, log, config: stack.config }, [soft(email, `<tidings.9.${9000 + i}@lifewithdata.test>`, at, `streak-${i}-again`)]);
       expect(result.suppressed).toBe(i === 4);
       expect(await subscriberStatus(email)).toBe(i === 4 ? 'blocked' : 'active');
     }
@@ -117,7 +117,7 @@ describe('soft bounce policy', () => {
     const email = 'briefly.full@example.com';
     for (let i = 0; i < 5; i++) {
       await seedSend(pool, [{ email, messageId: `<tidings.8.${8000 + i}@lifewithdata.test>` }], { listSlug: 'streak' });
-      await applyBounceReports({ pool, log }, [soft(email, `<tidings.8.${8000 + i}@lifewithdata.test>`, new Date(Date.UTC(2026, 9, 1) + i * day), `brief-${i}`)]);
+      await applyBounceReports({ pool, log, config: stack.config }, [soft(email, `<tidings.8.${8000 + i}@lifewithdata.test>`, new Date(Date.UTC(2026, 9, 1) + i * day), `brief-${i}`)]);
     }
     expect(await findSuppression(pool, email)).toBeUndefined();
   });
@@ -129,7 +129,7 @@ describe('soft bounce policy', () => {
     let n = 0;
     const bounceOnce = async (i: number) => {
       await seedSend(pool, [{ email, messageId: `<tidings.7.${7000 + i}@lifewithdata.test>` }], { listSlug: 'streak' });
-      return applyBounceReports({ pool, log }, [soft(email, `<tidings.7.${7000 + i}@lifewithdata.test>`, new Date(start + i * 4 * day), `reset-${i}`)]);
+      return applyBounceReports({ pool, log, config: stack.config }, [soft(email, `<tidings.7.${7000 + i}@lifewithdata.test>`, new Date(start + i * 4 * day), `reset-${i}`)]);
     };
     for (; n < 4; n++) await bounceOnce(n);
     // This send went out and did not bounce.

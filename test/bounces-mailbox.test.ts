@@ -17,7 +17,7 @@ describe('BOUNCE_MAILBOX: bounces read from a real IMAP server (Dovecot)', () =>
   let stack: TestStack;
   let dovecot: Dovecot;
   let imap: ImapFlow;
-  const deps = () => ({ pool: stack.services.pool, log, ownAddresses: ['news@lifewithdata.test'] });
+  const deps = () => ({ pool: stack.services.pool, log, ownAddresses: ['news@lifewithdata.test'], config: stack.config });
   const count = async (folder: string) => (await imap.status(folder, { messages: true })).messages;
   const events = async () => (await stack.services.pool.query("SELECT count(*)::int AS n FROM events WHERE type IN ('bounce', 'complaint')")).rows[0].n;
 

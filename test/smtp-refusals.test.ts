@@ -36,7 +36,7 @@ describe('a refusal during the SMTP conversation goes through the bounce policy'
     const log = pino({ level: 'silent' });
     for (const [n, reply] of Object.entries(REPLIES)) {
       const parsed = await parseReportMessage(failedDsn(`n${Number(n) + 4}@example.com`, `${reply.code} ${reply.message}`));
-      await applyBounceReports({ pool: stack.services.pool, log }, parsed.reports);
+      await applyBounceReports({ pool: stack.services.pool, log, config: stack.config }, parsed.reports);
     }
   }, 60_000);
   afterAll(async () => {

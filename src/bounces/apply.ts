@@ -15,6 +15,8 @@ import { recordEvents } from '../db/events';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { suppress, type SuppressionReason } from '../db/suppressions';
 import { recordEventIngested, recordSuppression } from '../metrics';
+import type { Config } from '../config';
+import { pauseOnBadSignals } from '../send/signal-check';
 import { softStreakSuppresses } from './classify';
 import { deliveryIdFromMessageId, type BounceReport, type DeliveryReport } from './report';
 
@@ -25,6 +27,8 @@ export interface AppliedReport {
   applied: boolean;
   suppressed: boolean;
   deliveryId: number | null;
+  /** The send of the matched delivery, when one was matched. */
+  sendId: number | null;
 }
 
 /**
@@ -32,20 +36,27 @@ export interface AppliedReport {
  * changes nothing; then the bounce or complaint event is stored against its delivery, and the policy runs
  * (suppress, count a soft bounce, or tell the operator about a sender problem).
  */
-export async function applyBounceReports(deps: { pool: Pool; log: Logger }, reports: BounceReport[]): Promise<AppliedReport[]> {
+export async function applyBounceReports(
+  deps: { pool: Pool; log: Logger; config: Pick<Config, 'autoPause'> },
+  reports: BounceReport[],
+): Promise<AppliedReport[]> {
   const results: AppliedReport[] = [];
+  // Sends that got a hard bounce or a complaint: their rates are checked once the batch is applied.
+  const signalled = new Set<number>();
   for (const report of reports) {
     const result = await inTransaction(deps.pool, (client) => applyOne(client, deps.log, report));
     if (result.applied && report.kind !== 'ignore') recordEventIngested(eventType(report.kind), report.source);
     if (result.suppressed) recordSuppression(report.kind === 'complaint' ? 'complaint' : `${report.kind}_bounce`);
+    if (result.applied && result.sendId !== null && (report.kind === 'hard' || report.kind === 'complaint')) signalled.add(result.sendId);
     results.push(result);
   }
+  if (signalled.size) await pauseOnBadSignals(deps, signalled);
   return results;
 }
 
 async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Promise<AppliedReport> {
   const email = report.email.trim();
-  const base = { email, kind: report.kind, applied: false, suppressed: false, deliveryId: null };
+  const base = { email, kind: report.kind, applied: false, suppressed: false, deliveryId: null, sendId: null };
   if (report.kind === 'ignore') return base;
   if (report.eventId && !(await claimProviderEvent(db, report.source, report.eventId))) {
     log.info({ event: 'bounce.duplicate', source: report.source, providerEventId: report.eventId }, 'report already applied');
@@ -72,7 +83,7 @@ async function applyOne(db: PoolClient, log: Logger, report: BounceReport): Prom
     data,
   }]);
   const ids = { email, deliveryId: delivery?.deliveryId, sendId: delivery?.sendId, source: report.source, status: report.status };
-  const result: AppliedReport = { ...base, applied: true, deliveryId: delivery?.deliveryId ?? null };
+  const result: AppliedReport = { ...base, applied: true, deliveryId: delivery?.deliveryId ?? null, sendId: delivery?.sendId ?? null };
 
   const suppressFor = async (reason: SuppressionReason, details: Record<string, unknown>) => {
     result.suppressed = await suppress(db, { email, reason, source: report.source, details });

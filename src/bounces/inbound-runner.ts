@@ -29,6 +29,7 @@ export async function startInbound(deps: { config: Config; log: Logger; pool: Po
     pool,
     log,
     ownAddresses: [config.mailFrom.address],
+    config,
   };
   const running: RunningInbound = { close: async () => {} };
   if (config.bounceDomain) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Pool } from '../db/pool';
 import { findDeliveryById } from '../db/bounces';
@@ -12,6 +13,8 @@ export interface InboundDeps {
   log: Logger;
   /** Our own addresses (the sender, the bounce domain's): never taken for a failed recipient. */
   ownAddresses: readonly string[];
+  /** AUTO_PAUSE_*: a send whose reports bounce hard too often pauses itself. */
+  config: Pick<Config, 'autoPause'>;
 }
 
 export interface InboundMessage {
@@ -67,7 +70,7 @@ export async function receiveInboundMessage(deps: InboundDeps, message: InboundM
     deps.log.info({ event: 'inbound.duplicate', channel: message.channel }, 'message seen before: not applied again');
     return { id, duplicate: true, type, outcome, note };
   }
-  if (counted.length) await applyBounceReports({ pool: deps.pool, log: deps.log }, counted);
+  if (counted.length) await applyBounceReports(deps, counted);
   const log = outcome === 'applied' || outcome === 'ignored' ? deps.log.info.bind(deps.log) : deps.log.warn.bind(deps.log);
   log({ event: `inbound.${outcome}`, channel: message.channel, inboundId: id, type, deliveryId: message.deliveryId, note }, `inbound message ${outcome}`);
   return { id, duplicate: false, type, outcome, note };

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Pool } from '../db/pool';
 import { applyBounceReports, type AppliedReport } from './apply';
@@ -25,7 +26,7 @@ export async function reportFiles(target: string): Promise<string[]> {
  * reported and the others still land. A file ingested twice changes nothing the second time (its Message-ID is
  * the event id).
  */
-export async function ingestReportFiles(deps: { pool: Pool; log: Logger }, target: string): Promise<IngestedFile[]> {
+export async function ingestReportFiles(deps: { pool: Pool; log: Logger; config: Pick<Config, 'autoPause'> }, target: string): Promise<IngestedFile[]> {
   const files = await reportFiles(target);
   const out: IngestedFile[] = [];
   for (const file of files) {

@@ -29,7 +29,7 @@ export async function markResumed(pool: Pool, sendId: number): Promise<SendStatu
   const { rows } = await pool.query<{ status: SendStatus }>(
     `UPDATE sends SET
        status = CASE WHEN fanned_out_at IS NOT NULL THEN 'sending' WHEN started_at IS NULL THEN 'queued' ELSE 'fanning_out' END,
-       status_reason = NULL, policy_failure_streak = 0, updated_at = now()
+       status_reason = NULL, policy_failure_streak = 0, signals_since = now(), updated_at = now()
      WHERE id = $1 AND status = 'paused'
      RETURNING status`,
     [sendId],

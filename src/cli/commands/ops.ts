@@ -18,8 +18,8 @@ export async function statsCommand(sendId: string, opts: { json?: boolean }): Pr
 
 export async function bouncesIngestCommand(target: string, opts: { json?: boolean }): Promise<void> {
   const ctx = commandContext({ ...opts, quiet: true });
-  await withServices(ctx, async ({ pool, log }) => {
-    const files = await ingestReportFiles({ pool, log }, target).catch((err: NodeJS.ErrnoException) => {
+  await withServices(ctx, async ({ pool, log, config }) => {
+    const files = await ingestReportFiles({ pool, log, config }, target).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new TidingsError('INVALID_INPUT', `cannot read ${target}: no such file or folder`, { target });
       throw err;
     });

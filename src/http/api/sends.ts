@@ -54,7 +54,10 @@ export const sendRoutes = [
   route({
     method: 'post', path: '/sends/:id/resume', tag: 'sends', summary: 'Resume a paused send where it stopped',
     params: byId,
-    handler: async ({ services, params }) => ({ ...(await sendWithCounts(services, params.id)), requeued: (await resumeSend(services, params.id)).requeued }),
+    handler: async ({ services, params }) => {
+      const { requeued } = await resumeSend(services, params.id);
+      return { ...(await sendWithCounts(services, params.id)), requeued };
+    },
   }),
   route({
     method: 'post', path: '/sends/:id/cancel', tag: 'sends', summary: 'Cancel a send: deliveries not yet sent become cancelled',
