@@ -8,11 +8,13 @@ import { createRedis, type RedisClient } from '../queue/redis';
 import { domainRouting } from '../send/domain-routing';
 import { Links } from '../security/links';
 import { TokenCodec } from '../security/tokens';
+import { BackgroundWork } from '../util/background-work';
 import { LazyMailer } from './lazy-mailer';
 
 /**
  * Everything an entry point needs, built from one config in one place. Nothing connects at import time;
- * `close` releases it all in order.
+ * `close` finishes the accepted background work, then releases it all in order (an entry point stops its
+ * listeners first, so no new work arrives meanwhile).
  */
 export interface Services {
   config: Config;
@@ -26,6 +28,11 @@ export interface Services {
   dkim: DkimSigner | undefined;
   /** Opens and clicks, written in batches; flushed by close(). */
   events: EventBuffer;
+  /**
+   * Work accepted and not finished yet (subscriptions handled after their 202, the event buffer): close()
+   * drains it before anything else closes.
+   */
+  background: BackgroundWork;
   /** The HTTP server's mailer (confirmation emails), connected on first use. */
   readerMail: LazyMailer;
   close(): Promise<void>;
@@ -38,6 +45,11 @@ export function createServices(config: Config, log: Logger): Services {
   const links = new Links(config.publicUrl, new TokenCodec(config.secretKey));
   const dkim = dkimSignerFor(config);
   const events = new EventBuffer(pool, log);
+  const background = new BackgroundWork({
+    onError: (name, err) => log.error({ event: 'background.failed', work: name, err }, `accepted work failed: ${name}`),
+    onWaiting: (running, buffered) => log.info({ event: 'process.draining', running, buffered }, 'stopping: waiting for accepted work to finish'),
+  });
+  background.holds('tracking events', events);
   const readerMail = new LazyMailer(config, log);
   let closed = false;
   return {
@@ -49,10 +61,13 @@ export function createServices(config: Config, log: Logger): Services {
     links,
     dkim,
     events,
+    background,
     readerMail,
     async close() {
       if (closed) return;
       closed = true;
+      // Accepted work first, while the database, Redis and the mailer are all still open.
+      await background.drain();
       await events.close();
       await readerMail.close();
       await queues.close().catch(() => {});

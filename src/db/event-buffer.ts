@@ -43,6 +43,11 @@ export class EventBuffer {
     else this.flushSoon(this.maxWaitMs);
   }
 
+  /** Events not yet written (buffered, or put back after a failed write). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Writes what is buffered now and waits for every write in flight. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);

@@ -25,7 +25,7 @@ const wantsJson = (req: Request) => Boolean(req.is('application/json')) || req.a
  * Limits: requests per client address (Redis), one confirmation email per address per 24 hours (Redis,
  * and a database claim that also holds when Redis is down), a honeypot field, a small body.
  */
-export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'pool' | 'redis' | 'links' | 'dkim' | 'readerMail'>): Router {
+export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'pool' | 'redis' | 'links' | 'dkim' | 'readerMail' | 'background'>): Router {
   const router = Router();
   const { config, log } = services;
   const perIp = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:subscribe-ip`, points: SUBSCRIBE_PER_IP_PER_MINUTE, duration: 60 });
@@ -85,9 +85,10 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
         log.info({ event: 'subscribe.honeypot', listId: list.id }, 'honeypot filled: ignored');
         return;
       }
-      setImmediate(() => {
-        processSubscription(list, email, name).catch((err) => log.error({ event: 'subscribe.failed', listId: list.id, err }, 'could not process a subscription'));
-      });
+      // Accepted: tracked until done, so a shutdown right after this answer still stores it and sends its email.
+      services.background.later('subscription', () =>
+        processSubscription(list, email, name).catch((err) => log.error({ event: 'subscribe.failed', listId: list.id, err }, 'could not process a subscription')),
+      );
     },
   );
 
