@@ -43,10 +43,31 @@ describe('lists', () => {
   });
 });
 
+describe("a list's issue defaults", () => {
+  it('reads and changes them (template, postal address, default name; empty clears), refusing a template that does not exist', async () => {
+    await api('POST', '/api/lists', { slug: 'api-defaults', name: 'Defaults' });
+    expect((await api('GET', '/api/lists/api-defaults/issue-defaults')).body).toEqual({ template: null, postalAddress: null, defaultName: null });
+    const set = await api('PUT', '/api/lists/api-defaults/issue-defaults', { template: 'letter', postalAddress: ' 1 Harbour Road, Leith ', defaultName: '读者' });
+    expect(set.body).toEqual({ template: 'letter', postalAddress: '1 Harbour Road, Leith', defaultName: '读者' });
+    expect((await api('PUT', '/api/lists/api-defaults/issue-defaults', { postalAddress: '' })).body).toEqual({ template: 'letter', postalAddress: null, defaultName: '读者' });
+    const bad = await api<{ error: { code: string; message: string } }>('PUT', '/api/lists/api-defaults/issue-defaults', { template: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/template 'nope' is not a template set/);
+    expect((await api('GET', '/api/lists/nowhere/issue-defaults')).status).toBe(404);
+  });
+});
+
 describe('subscribers, imports and export', () => {
   it('imports a streamed CSV upload with a rejection report and progress, then searches, updates, exports and deletes', async () => {
     await api('POST', '/api/lists', { slug: 'people', name: 'People' });
     const csv = 'email,name,city,age:number\nada@example.com,Ada,London,36\nbad,Bad,Nowhere,1\ngrace@example.com,Grace,New York,old\nlin@example.com,林,北京,29\n';
+    // A dry run first: nothing written, the first rows as they map.
+    const dry = await api<{ wouldImport: number; rejectedCount: number; columns: string[]; sample: Array<{ line: number; email: string; attributes: Record<string, unknown> }> }>('POST', '/api/lists/people/imports/dry-run?sample=2', csv, 'text/csv');
+    expect(dry.body).toMatchObject({ wouldImport: 2, rejectedCount: 2, columns: ['email', 'name', 'city', 'age:number'] });
+    expect(dry.body.sample).toEqual([
+      { line: 2, email: 'ada@example.com', name: 'Ada', status: 'confirmed', sourceStatus: null, attributes: { city: 'London', age: 36 } },
+      { line: 5, email: 'lin@example.com', name: '林', status: 'confirmed', sourceStatus: null, attributes: { city: '北京', age: 29 } },
+    ]);
     const imported = await api<{ id: number; imported: number; rejected: number; status: string; firstRejected: unknown[] }>('POST', '/api/lists/people/imports?status=confirmed', csv, 'text/csv');
     expect(imported.status).toBe(201);
     expect(imported.body).toMatchObject({ status: 'finished', imported: 2, rejected: 2, rowsRead: 4 });

@@ -13,6 +13,7 @@ const CHROMIUM = '/usr/bin/chromium';
 // docs/app/ is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/app', import.meta.url)) : path.join(tmpdir(), `tidings-app-${process.pid}`);
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const FIXTURES = fileURLToPath(new URL('./fixtures/imports', import.meta.url));
 const HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">';
 const ready = existsSync(CHROMIUM) && existsSync(path.join(APP_DIST, 'manifest.json'));
 
@@ -91,7 +92,9 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
       const csv = ['Email Address,Name,City', 'ada@readers.test,Ada,Berlin', `bob@readers.test,"${HOSTILE.replace(/"/g, '""')}",Berlin`, 'cy@readers.test,Cy,Paris', 'not-an-address,Nobody,Rome', 'dee@readers.test,Dee,Paris'].join('\n');
       await page.setInputFiles('#csv-file', { name: 'readers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-      await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Valid addresses\s*4.*Invalid addresses \(rejected\)\s*1/);
+      await expect.poll(() => page.getByTestId('import-shape').textContent()).toContain('Recognised as: Plain CSV');
+      await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Confirmed\s*4.*Rejected rows\s*1/);
+      expect(await page.getByTestId('dry-run-rejected').textContent()).toContain('Line 5:');
       await page.getByRole('button', { name: /Import 5 rows/ }).click();
       await expect.poll(() => page.getByTestId('import-result').textContent(), { timeout: 30_000 }).toMatch(/Imported\s*4.*Rejected\s*1/);
 
@@ -179,6 +182,71 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await context.close();
     }
   }, 240_000);
+
+  it('imports a listmonk and a Mailchimp export: detected shape, the first rows mapped, a dry run by resulting status, then the import', async () => {
+    await stack.services.pool.query(`INSERT INTO lists (slug, name) VALUES ('moving', 'Moving in')`);
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/import`);
+      await page.getByLabel('Into list').selectOption('moving');
+      await page.setInputFiles('#csv-file', path.join(FIXTURES, 'listmonk-subscribers.csv'));
+      await expect.poll(() => page.getByTestId('import-shape').textContent()).toMatch(/Recognised as: listmonk subscribers export · UTF-8/);
+      const sample = page.getByTestId('import-sample');
+      await expect.poll(() => sample.locator('tbody tr').count()).toBe(3);
+      expect(await sample.locator('tbody tr').first().textContent()).toMatch(/john@example\.com.*John Doe.*confirmed.*city: Bengaluru/);
+      expect(await sample.locator('tbody tr').nth(1).textContent()).toMatch(/anon@example\.com.*suppressed.*file says “blocklisted”/);
+      await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Confirmed\s*1.*Suppressed.*1.*Blocked at the source\s*1.*Rejected rows\s*0/);
+      await axe(page, 'import listmonk');
+      await page.screenshot({ path: path.join(SHOTS, 'import-listmonk-en-desktop.png'), fullPage: true });
+      // Read as something else: the operator can overrule the header.
+      await page.getByLabel('Read the file as').selectOption('csv');
+      await expect.poll(() => page.getByTestId('import-shape').textContent()).toContain('Read as: Plain CSV');
+      await page.getByLabel('Read the file as').selectOption('');
+      await expect.poll(() => page.getByTestId('import-shape').textContent()).toContain('listmonk');
+      await page.getByRole('button', { name: 'Import 3 rows' }).click();
+      await expect.poll(() => page.getByTestId('import-result').textContent(), { timeout: 30_000 }).toMatch(/Imported\s*3.*Rejected\s*0/);
+      const { rows } = await stack.services.pool.query(`SELECT s.email, s.status, sub.status AS subscription FROM subscribers s JOIN subscriptions sub ON sub.subscriber_id = s.id JOIN lists l ON l.id = sub.list_id WHERE l.slug = 'moving' ORDER BY s.email`);
+      expect(rows.map((r) => `${r.email} ${r.status} ${r.subscription}`)).toEqual(['anon@example.com blocked unsubscribed', 'john@example.com active confirmed', 'quiet@example.com blocked confirmed']);
+
+      // Mailchimp puts the status in the file's name.
+      await page.setInputFiles('#csv-file', path.join(FIXTURES, 'unsubscribed_members_export_4f1c2a9b.csv'));
+      await expect.poll(() => page.getByTestId('import-shape').textContent()).toContain('Recognised as: Mailchimp audience export');
+      await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Confirmed\s*0.*Unsubscribed \(kept, never mailed\)\s*2/);
+      expect(await page.getByTestId('import-sample').textContent()).toMatch(/linus@example\.net.*Linus Pauling.*unsubscribed/);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it("edits a list: settings, readers' language, From, and the defaults issues written for it leave out", async () => {
+    await stack.services.pool.query(`INSERT INTO lists (slug, name) VALUES ('defaults', 'Defaults')`);
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/lists/defaults`);
+      const settings = page.getByTestId('list-settings');
+      await settings.getByLabel('From name').fill('The Tuesday Letter');
+      await settings.getByLabel("Readers' language").selectOption('zh-CN');
+      await settings.getByRole('button', { name: 'Save' }).click();
+      const defaults = page.getByTestId('issue-defaults');
+      await defaults.getByLabel('Template').selectOption('letter');
+      await defaults.getByLabel('Postal address').fill('Tidings Ltd, 1 Harbour Road, Leith');
+      await defaults.getByLabel('Name for subscribers without one').fill('reader');
+      await defaults.getByRole('button', { name: 'Save defaults' }).click();
+      await expect.poll(async () => (await stack.services.pool.query(`SELECT issue_template, postal_address, default_name, from_name, language FROM lists WHERE slug = 'defaults'`)).rows[0]).toEqual({
+        issue_template: 'letter', postal_address: 'Tidings Ltd, 1 Harbour Road, Leith', default_name: 'reader', from_name: 'The Tuesday Letter', language: 'zh-CN',
+      });
+      // Shown again on a fresh load; clearing the address goes back to the server default.
+      await page.reload();
+      await expect.poll(() => page.getByTestId('issue-defaults').getByLabel('Postal address').inputValue()).toBe('Tidings Ltd, 1 Harbour Road, Leith');
+      expect(await page.getByTestId('issue-defaults').getByLabel('Template').inputValue()).toBe('letter');
+      await page.getByTestId('issue-defaults').getByLabel('Postal address').fill('');
+      await page.getByTestId('issue-defaults').getByRole('button', { name: 'Save defaults' }).click();
+      await expect.poll(async () => (await stack.services.pool.query(`SELECT postal_address FROM lists WHERE slug = 'defaults'`)).rows[0].postal_address).toBeNull();
+      await axe(page, 'list defaults');
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 
   it('shows every page in English and Chinese, at desktop and phone width: axe-clean, no console errors, hostile names inert', async () => {
     const { rows } = await stack.services.pool.query<{ id: number }>(`SELECT id FROM subscribers WHERE email = 'bob@readers.test'`);

@@ -35,6 +35,21 @@ export interface ImportReport {
   rejected: RejectedRow[];
   rejectedCount: number;
   dryRun: boolean;
+  /** The header's column names. */
+  columns: string[];
+  /** The first `sample` accepted rows as they map (what the app shows before an import). */
+  sample: SampleRow[];
+}
+
+/** An accepted row as the shape mapped it. */
+export interface SampleRow {
+  line: number;
+  email: string;
+  name: string;
+  status: ImportedStatus;
+  /** The status word the file gave, when it gave one. */
+  sourceStatus: string | null;
+  attributes: Record<string, unknown>;
 }
 
 export interface ImportOptions {
@@ -56,6 +71,8 @@ export interface ImportOptions {
   /** Lines up to this one already landed in an earlier run of the same job: they are read (for duplicates) but not written. */
   resumeAfterLine?: number;
   maxReported?: number;
+  /** How many accepted rows to keep in `sample` (default none). */
+  sample?: number;
   /** Batches written at once, on separate connections (default 3: one commits while the next are written). */
   writers?: number;
 }
@@ -96,8 +113,9 @@ export async function importCsv(pool: Pool, listId: number, input: Readable | As
   const reader = new CsvReader();
   const report: ImportReport = {
     source: 'csv', sourceLabel: 'CSV', detected: true, encoding, delimiter: ',',
-    imported: 0, subscribed: 0, statuses: emptyStatusCounts(), rowsRead: 0, rejected: [], rejectedCount: 0, dryRun,
+    imported: 0, subscribed: 0, statuses: emptyStatusCounts(), rowsRead: 0, rejected: [], rejectedCount: 0, dryRun, sample: [], columns: [],
   };
+  const sampleSize = options.sample ?? 0;
   let pendingRejections: RejectedRow[] = [];
   const reject = (line: number, reason: string) => {
     if (line <= resumeAfter) return;
@@ -207,6 +225,10 @@ export async function importCsv(pool: Pool, listId: number, input: Readable | As
           continue;
         }
         if (line <= resumeAfter) continue;
+        if (report.sample.length < sampleSize) {
+          const { name, attributes, status } = mapped.row;
+          report.sample.push({ line, email: address.address, name, status: status.status, sourceStatus: status.sourceStatus ?? null, attributes });
+        }
         if (dryRun) report.statuses[mapped.row.status.status]++;
         batch.push(importRow(mapped.row, address.address, plan.source, line));
         if (batch.length >= batchSize) await flush();
@@ -223,6 +245,7 @@ export async function importCsv(pool: Pool, listId: number, input: Readable | As
   await previousCommit;
   report.source = plan.source;
   report.sourceLabel = plan.label;
+  report.columns = plan.columns;
   report.detected = plan.detected;
   report.encoding = encoding;
   report.delimiter = reader.separator ?? ',';

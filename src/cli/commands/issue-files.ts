@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { setListIssueDefaults } from '../../db/list-issue-defaults';
 import { TidingsError } from '../../errors';
 import { createIssueFromFile } from '../../issues/create-issue';
 import { issueFileOptions } from '../../issues/issue-file-options';
+import { changeIssueDefaults } from '../../issues/list-issue-defaults';
 import { mediaStoreFor } from '../../media/media-store';
 import { formatFindings } from '../../render/preflight';
 import { preflightFile } from '../../render/preflight-file';
@@ -76,9 +76,6 @@ export async function listSetCommand(slug: string, opts: { template?: string; po
   if (opts.template === undefined && opts.postalAddress === undefined && opts.defaultName === undefined) {
     throw new TidingsError('INVALID_INPUT', 'give at least one of --template, --postal-address, --default-name (an empty value clears it)');
   }
-  if (opts.template && !(await listTemplateSets()).some((s) => s.name === opts.template)) {
-    throw new TidingsError('INVALID_INPUT', `--template '${opts.template}' is not a template set: see \`tidings template list\``);
-  }
-  await withPool(ctx, (pool) => setListIssueDefaults(pool, slug, { template: opts.template, postal_address: opts.postalAddress, default_name: opts.defaultName }));
+  await withPool(ctx, (pool) => changeIssueDefaults(pool, slug, { template: opts.template, postalAddress: opts.postalAddress, defaultName: opts.defaultName }));
   output(ctx, { id: slug, template: opts.template, postalAddress: opts.postalAddress, defaultName: opts.defaultName }, [`list ${slug}: issue defaults updated`]);
 }

@@ -63,12 +63,13 @@ export const importRoutes = [
   route({
     method: 'post', path: '/lists/:slug/imports/dry-run', tag: 'imports',
     summary: 'Read and check an upload without writing anything: how it was read, counts by resulting status, the first rejected rows',
-    params: z.object({ slug: s.slug }), query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery }), raw: CSV_BODY,
-    response: s.importReading.extend({ wouldImport: z.number(), firstRejected: z.array(s.rejection) }),
+    params: z.object({ slug: s.slug }), raw: CSV_BODY,
+    query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery, sample: z.coerce.number().int().min(0).max(50).default(0).meta({ description: 'how many of the first accepted rows to answer with, as they map' }) }),
+    response: s.importReading.extend({ wouldImport: z.number(), firstRejected: z.array(s.rejection), columns: z.array(z.string()), sample: z.array(s.importSample) }),
     handler: async ({ services, params, query, req }) => {
       const list = await getListBySlug(services.pool, params.slug);
       const report = await importCsv(services.pool, list.id, req, { ...query, dryRun: true, maxReported: 100 });
-      return { ...reading(report), wouldImport: report.imported, firstRejected: report.rejected };
+      return { ...reading(report), wouldImport: report.imported, firstRejected: report.rejected, columns: report.columns, sample: report.sample };
     },
   }),
   route({

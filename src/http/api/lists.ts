@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createList, deleteList, getListBySlug, getListWithCounts, listListsWithCounts, updateList } from '../../db/lists';
 import { LANGUAGES } from '../../i18n/languages';
 import { exportList } from '../../imports/export';
+import { changeIssueDefaults, readIssueDefaults } from '../../issues/list-issue-defaults';
 import { route } from './route';
 import * as s from './schemas';
 
@@ -13,6 +14,8 @@ const settings = {
   fromName: z.string().max(200).optional().meta({ description: "the From name of its emails; '' for MAIL_FROM's", example: 'ML UTD 周刊' }),
   fromAddress: z.string().max(254).optional().meta({ description: "the From address (and envelope sender); '' for MAIL_FROM's", example: 'weekly@example.com' }),
 };
+
+const issueDefaults = z.object({ template: z.string().nullable(), postalAddress: z.string().nullable(), defaultName: z.string().nullable() }).meta({ id: 'ListIssueDefaults' });
 
 export const listRoutes = [
   route({
@@ -42,6 +45,26 @@ export const listRoutes = [
     handler: async ({ services, params, body }) => {
       await updateList(services.pool, params.slug, body);
       return getListWithCounts(services.pool, params.slug);
+    },
+  }),
+  route({
+    method: 'get', path: '/lists/:slug/issue-defaults', tag: 'lists',
+    summary: "What an issue written for the list may leave out: its template set, the postal address of its footer, the name greeting subscribers without one (null: config's)",
+    params: bySlug, response: issueDefaults,
+    handler: async ({ services, params }) => readIssueDefaults(services.pool, params.slug),
+  }),
+  route({
+    method: 'put', path: '/lists/:slug/issue-defaults', tag: 'lists', summary: "Change a list's issue defaults ('' clears one; one not given stays)",
+    params: bySlug,
+    body: z.object({
+      template: z.string().max(100).optional().meta({ description: 'a template set (GET /api/templates)', example: 'letter' }),
+      postalAddress: z.string().max(500).optional().meta({ description: 'the postal address the footer of every email must carry (CAN-SPAM)', example: '1 Main St, Springfield' }),
+      defaultName: z.string().max(200).optional().meta({ description: 'the name the greeting uses for subscribers without one', example: 'reader' }),
+    }),
+    response: issueDefaults,
+    handler: async ({ services, params, body }) => {
+      await changeIssueDefaults(services.pool, params.slug, body);
+      return readIssueDefaults(services.pool, params.slug);
     },
   }),
   route({

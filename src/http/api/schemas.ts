@@ -82,6 +82,18 @@ export const importReading = z
   })
   .meta({ id: 'ImportReading' });
 
+/** A row of an upload as its shape maps it (a dry run's sample). */
+export const importSample = z
+  .object({
+    line: z.number(),
+    email: z.string(),
+    name: z.string(),
+    status: z.enum(['confirmed', 'unconfirmed', 'unsubscribed', 'suppressed', 'disabled']),
+    sourceStatus: z.string().nullable().meta({ description: 'the status word as the file wrote it' }),
+    attributes: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'ImportSample' });
+
 export const send = z
   .object({
     id: z.number(),

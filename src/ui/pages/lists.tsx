@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { del, get, patch, post, put } from '../api';
-import { Alert, Card, Checkbox, ConfirmDialog, Empty, ErrorBox, errorMessage, Loading, PageHeader, Stat, TextField, toast } from '../components';
+import { LANGUAGES } from '../../i18n/languages';
+import { Card, Checkbox, ConfirmDialog, Empty, ErrorBox, errorMessage, Field, Loading, PageHeader, SelectField, Stat, TextField, toast } from '../components';
 import { useApi } from '../hooks';
-import { fmtDate, fmtNumber, t } from '../i18n';
+import { fmtDate, fmtNumber, getLocale, t } from '../i18n';
 import { BASE, navigate } from '../router';
 import { can, publicUrl } from '../session';
 
@@ -11,6 +12,10 @@ interface ListRow {
   slug: string;
   name: string;
   doubleOptIn: boolean;
+  publicArchive?: boolean;
+  language?: string;
+  fromName?: string | null;
+  fromAddress?: string | null;
   createdAt: string;
   subscriptions: { confirmed: number; unconfirmed: number; unsubscribed: number };
 }
@@ -102,35 +107,116 @@ export function formSnippet(list: { slug: string; name: string }, base: string):
 </form>`;
 }
 
-export function ListPage({ params }: { params: Record<string, string> }) {
-  const list = useApi<ListRow>(`/lists/${params.slug}`);
-  const tracking = useApi<{ tracking: boolean }>(`/lists/${params.slug}/tracking`);
-  const [name, setName] = useState('');
-  const [doubleOptIn, setDoubleOptIn] = useState(false);
+interface IssueDefaults {
+  template: string | null;
+  postalAddress: string | null;
+  defaultName: string | null;
+}
+
+function languageName(tag: string): string {
+  try {
+    return new Intl.DisplayNames([getLocale()], { type: 'language' }).of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+}
+
+/** Name, readers' language, From, opt-in, archive: PATCH /api/lists/:slug. */
+function ListSettings({ list, onSaved }: { list: ListRow; onSaved: () => void }) {
+  const [form, setForm] = useState({ name: list.name, language: list.language ?? 'en', fromName: list.fromName ?? '', fromAddress: list.fromAddress ?? '', doubleOptIn: list.doubleOptIn, publicArchive: list.publicArchive ?? true });
   const [error, setError] = useState<unknown>();
   const [confirmDelete, setConfirmDelete] = useState(false);
-  useEffect(() => {
-    if (list.data) {
-      setName(list.data.name);
-      setDoubleOptIn(list.data.doubleOptIn);
-    }
-  }, [list.data]);
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
-  const l = list.data;
   const editable = can('editor');
-
+  const set = <K extends keyof typeof form>(key: K) => (value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
   async function save(e: Event) {
     e.preventDefault();
     try {
-      await patch(`/lists/${l.slug}`, { name, doubleOptIn });
+      await patch(`/lists/${list.slug}`, form);
       toast(t('common.saved'));
       setError(undefined);
-      list.reload();
+      onSaved();
     } catch (err) {
       setError(err);
     }
   }
+  async function remove() {
+    try {
+      await del(`/lists/${list.slug}`);
+      toast(t('lists.deleted', { name: list.name }));
+      navigate('/lists');
+    } catch (err) {
+      setConfirmDelete(false);
+      setError(err);
+    }
+  }
+  return (
+    <>
+      <form class="form" onSubmit={save} data-testid="list-settings">
+        <TextField label={t('lists.name')} value={form.name} onInput={set('name')} required />
+        <SelectField label={t('lists.language')} hint={t('lists.languageHint')} value={form.language} onChange={set('language')}
+          options={LANGUAGES.map((tag) => ({ value: tag, label: `${languageName(tag)} (${tag})` }))} />
+        <div class="row">
+          <TextField label={t('lists.fromName')} value={form.fromName} onInput={set('fromName')} hint={t('lists.fromHint')} />
+          <TextField label={t('lists.fromAddress')} type="email" value={form.fromAddress} onInput={set('fromAddress')} autoComplete="off" />
+        </div>
+        <Checkbox label={t('lists.doubleOptIn')} checked={form.doubleOptIn} onChange={set('doubleOptIn')} hint={t('lists.doubleOptInHint')} />
+        <Checkbox label={t('lists.publicArchive')} checked={form.publicArchive} onChange={set('publicArchive')} hint={t('lists.publicArchiveHint')} />
+        <ErrorBox error={error} />
+        {editable && <div class="form-actions"><button class="btn primary" type="submit">{t('common.save')}</button><button type="button" class="btn danger ghost" onClick={() => setConfirmDelete(true)}>{t('lists.delete')}</button></div>}
+      </form>
+      <ConfirmDialog open={confirmDelete} danger title={t('lists.deleteTitle', { name: list.name })} confirmLabel={t('lists.delete')} onCancel={() => setConfirmDelete(false)} onConfirm={() => void remove()}>
+        <p>{t('lists.deleteBody')}</p>
+      </ConfirmDialog>
+    </>
+  );
+}
+
+/** What issues written for the list may leave out: PUT /api/lists/:slug/issue-defaults. */
+function IssueDefaultsForm({ slug }: { slug: string }) {
+  const loaded = useApi<IssueDefaults>(`/lists/${slug}/issue-defaults`);
+  const templates = useApi<{ templates: string[] }>('/templates');
+  const [form, setForm] = useState<{ template: string; postalAddress: string; defaultName: string } | undefined>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    if (loaded.data) setForm({ template: loaded.data.template ?? '', postalAddress: loaded.data.postalAddress ?? '', defaultName: loaded.data.defaultName ?? '' });
+  }, [loaded.data]);
+  if (loaded.error) return <ErrorBox error={loaded.error} />;
+  if (!form) return <Loading />;
+  const set = (key: keyof typeof form) => (value: string) => setForm((f) => ({ ...f!, [key]: value }));
+  async function save(e: Event) {
+    e.preventDefault();
+    try {
+      await put(`/lists/${slug}/issue-defaults`, form);
+      toast(t('common.saved'));
+      setError(undefined);
+      loaded.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const names = templates.data?.templates ?? [];
+  return (
+    <form class="form" onSubmit={save} data-testid="issue-defaults">
+      <p class="muted small">{t('lists.defaultsHint')}</p>
+      <SelectField label={t('lists.template')} value={form.template} onChange={set('template')}
+        options={[{ value: '', label: t('lists.templateConfig') }, ...[...new Set([...names, ...(form.template ? [form.template] : [])])].map((name) => ({ value: name, label: name }))]} />
+      <Field label={t('lists.postalAddress')} hint={t('lists.postalAddressHint')}>
+        {(id, describedBy) => <textarea id={id} rows={3} value={form.postalAddress} aria-describedby={describedBy} onInput={(e) => set('postalAddress')((e.target as HTMLTextAreaElement).value)} />}
+      </Field>
+      <TextField label={t('lists.defaultName')} value={form.defaultName} onInput={set('defaultName')} hint={t('lists.defaultNameHint')} />
+      <ErrorBox error={error} />
+      {can('editor') && <div class="form-actions"><button class="btn primary" type="submit">{t('lists.saveDefaults')}</button></div>}
+    </form>
+  );
+}
+
+export function ListPage({ params }: { params: Record<string, string> }) {
+  const list = useApi<ListRow>(`/lists/${params.slug}`);
+  const tracking = useApi<{ tracking: boolean }>(`/lists/${params.slug}/tracking`);
+  if (list.error) return <ErrorBox error={list.error} />;
+  if (!list.data) return <Loading />;
+  const l = list.data;
+  const editable = can('editor');
   async function setTracking(on: boolean) {
     try {
       await put(`/lists/${l.slug}/tracking`, { tracking: on });
@@ -138,16 +224,6 @@ export function ListPage({ params }: { params: Record<string, string> }) {
       toast(on ? t('lists.trackingOn') : t('lists.trackingOff'));
     } catch (err) {
       toast(errorMessage(err));
-    }
-  }
-  async function remove() {
-    try {
-      await del(`/lists/${l.slug}`);
-      toast(t('lists.deleted', { name: l.name }));
-      navigate('/lists');
-    } catch (err) {
-      setConfirmDelete(false);
-      setError(err);
     }
   }
   const snippet = formSnippet(l, publicUrl);
@@ -162,30 +238,27 @@ export function ListPage({ params }: { params: Record<string, string> }) {
       </div>
       <div class="grid-2">
         <Card title={t('lists.settings')}>
-          <form class="form" onSubmit={save}>
-            <TextField label={t('lists.name')} value={name} onInput={setName} />
-            <Checkbox label={t('lists.doubleOptIn')} checked={doubleOptIn} onChange={setDoubleOptIn} hint={t('lists.doubleOptInHint')} />
-            <ErrorBox error={error} />
-            {editable && <div class="form-actions"><button class="btn primary" type="submit">{t('common.save')}</button><button type="button" class="btn danger ghost" onClick={() => setConfirmDelete(true)}>{t('lists.delete')}</button></div>}
-          </form>
+          <ListSettings key={l.id} list={l} onSaved={list.reload} />
           <h3>{t('lists.tracking')}</h3>
           {tracking.data && (
             <Checkbox label={t('lists.trackingLabel')} checked={tracking.data.tracking} onChange={(v) => editable && void setTracking(v)} hint={t('lists.trackingHint')} />
           )}
         </Card>
-        <Card title={t('lists.form')}>
-          <p class="muted small">{t('lists.formHint')}</p>
-          <label for="snippet" class="sr-only">{t('lists.form')}</label>
-          <textarea id="snippet" class="code" readOnly rows={9} value={snippet} />
-          <div class="form-actions">
-            <button type="button" class="btn" onClick={() => void navigator.clipboard?.writeText(snippet).then(() => toast(t('common.copied')))}>{t('common.copy')}</button>
-            <a class="btn ghost" href={`${publicUrl}/subscribe/${l.slug}`} target="_blank" rel="noopener">{t('lists.formPage')}</a>
-          </div>
-        </Card>
+        <div>
+          <Card title={t('lists.defaults')}>
+            <IssueDefaultsForm slug={l.slug} />
+          </Card>
+          <Card title={t('lists.form')}>
+            <p class="muted small">{t('lists.formHint')}</p>
+            <label for="snippet" class="sr-only">{t('lists.form')}</label>
+            <textarea id="snippet" class="code" readOnly rows={9} value={snippet} />
+            <div class="form-actions">
+              <button type="button" class="btn" onClick={() => void navigator.clipboard?.writeText(snippet).then(() => toast(t('common.copied')))}>{t('common.copy')}</button>
+              <a class="btn ghost" href={`${publicUrl}/subscribe/${l.slug}`} target="_blank" rel="noopener">{t('lists.formPage')}</a>
+            </div>
+          </Card>
+        </div>
       </div>
-      <ConfirmDialog open={confirmDelete} danger title={t('lists.deleteTitle', { name: l.name })} confirmLabel={t('lists.delete')} onCancel={() => setConfirmDelete(false)} onConfirm={() => void remove()}>
-        <p>{t('lists.deleteBody')}</p>
-      </ConfirmDialog>
     </>
   );
 }
