@@ -183,6 +183,40 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
     }
   }, 240_000);
 
+  it('sends an issue again from its send page: earlier sends named, those who received it left out unless asked', async () => {
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/sends/${state.sendId}`);
+      await page.getByRole('link', { name: 'Send again…' }).click();
+      await page.waitForURL(/\/admin\/sends\/new\?/);
+      const again = page.getByTestId('send-again');
+      await expect.poll(() => again.textContent()).toContain(`This issue already went to Weekly readers:Send #${state.sendId}: finished, 2 sent`);
+      // The whole list now: Ada left, Bob received it, Cy and Dee did not.
+      await expect.poll(() => page.locator('.recipients').textContent()).toBe('2 subscribers will receive it (confirmed, not blocked). 1 who received it already are left out.');
+      await page.getByLabel('Also to the 1 subscribers who received it').check();
+      await expect.poll(() => page.locator('.recipients').textContent()).toBe('3 subscribers will receive it (confirmed, not blocked).');
+      await page.getByLabel('Also to the 1 subscribers who received it').uncheck();
+      await expect.poll(() => page.locator('.recipients').textContent()).toContain('2 subscribers will receive it');
+      // Unticking "Send it again" makes sending impossible: the API would refuse it (409 ALREADY_SENT).
+      await page.getByLabel('Send it again').uncheck();
+      expect(await page.getByRole('button', { name: 'Review and send…' }).isDisabled()).toBe(true);
+      await page.getByLabel('Send it again').check();
+      await axe(page, 'send again');
+      await page.getByRole('button', { name: 'Review and send…' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('This is a repeat: 1 who received it already are left out.');
+      const before = stack.smtp.messages.length;
+      await dialog.getByRole('button', { name: 'Send to 2 now' }).click();
+      await page.waitForURL(/\/admin\/sends\/\d+$/);
+      expect(Number(page.url().split('/').pop())).not.toBe(state.sendId);
+      await expect.poll(() => page.getByTestId('send-percent').textContent(), { timeout: 60_000 }).toBe('100 %');
+      await expect.poll(() => stack.smtp.messages.length - before, { timeout: 30_000 }).toBe(2);
+      expect(stack.smtp.messages.slice(before).map((m) => m.to[0]).sort()).toEqual(['cy@readers.test', 'dee@readers.test']);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
   it('imports a listmonk and a Mailchimp export: detected shape, the first rows mapped, a dry run by resulting status, then the import', async () => {
     await stack.services.pool.query(`INSERT INTO lists (slug, name) VALUES ('moving', 'Moving in')`);
     const { context, page } = await session('en-US');

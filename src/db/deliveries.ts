@@ -4,15 +4,39 @@ import { RUNNING_SEND_STATES, WAITING_DELIVERY_STATES, type DeliveryStatus, type
 import type { Pool, PoolClient } from './pool';
 
 /** Counts the subscribers a send to this list (and segment) will reach: confirmed, and the address not blocked. */
-export async function countRecipients(db: Pool | PoolClient, listId: number, segment?: SegmentDefinition | null): Promise<number> {
-  const where = segment ? compileSegment(segment, 2) : { sql: 'true', params: [] };
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n
+/**
+ * Whether the subscriber `subscriber` received issue `issue` (or is about to) from a send other than `except`:
+ * what a repeated send (--again without --include-previous) leaves out. One rule for the fan-out and the count.
+ */
+function receivedIssue(subscriber: string, issue: string, except: string): string {
+  return `EXISTS (
+           SELECT 1 FROM deliveries d
+           WHERE d.subscriber_id = ${subscriber} AND d.status IN ('sent', 'queued', 'sending', 'retrying')
+             AND d.send_id IN (SELECT p.id FROM sends p WHERE p.id <> ${except} AND p.issue_id = ${issue}))`;
+}
+
+/**
+ * How many a send to the list (and segment) would reach now. With `skipReceivedOf` (an issue id), those who
+ * received that issue already are left out, as a repeated send does; `received` counts them.
+ */
+export async function countRecipients(db: Pool | PoolClient, listId: number, segment?: SegmentDefinition | null): Promise<number>;
+export async function countRecipients(db: Pool | PoolClient, listId: number, segment: SegmentDefinition | null | undefined, skipReceivedOf: number): Promise<{ count: number; received: number }>;
+export async function countRecipients(db: Pool | PoolClient, listId: number, segment?: SegmentDefinition | null, skipReceivedOf?: number): Promise<number | { count: number; received: number }> {
+  const params: unknown[] = [listId];
+  let received = '0';
+  if (skipReceivedOf !== undefined) {
+    params.push(skipReceivedOf);
+    received = `count(*) FILTER (WHERE ${receivedIssue('sub.subscriber_id', '$2', '0')})::int`;
+  }
+  const where = segment ? compileSegment(segment, params.length + 1) : { sql: 'true', params: [] };
+  const { rows } = await db.query<{ n: number; received: number }>(
+    `SELECT count(*)::int AS n, ${received} AS received
      FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
      WHERE sub.list_id = $1 AND sub.status = 'confirmed' AND s.status = 'active' AND (${where.sql})`,
-    [listId, ...where.params],
+    [...params, ...where.params],
   );
-  return rows[0].n;
+  if (skipReceivedOf === undefined) return rows[0].n;
+  return { count: rows[0].n - rows[0].received, received: rows[0].received };
 }
 
 export interface FanoutPage {
@@ -42,10 +66,7 @@ export async function createDeliveryPage(
        FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
        WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3 AND (${where.sql})
          -- A repeated send (--again) skips whoever received the issue, or is about to, from an earlier send.
-         AND NOT ((SELECT skip_previous_recipients FROM sends WHERE id = $1) AND EXISTS (
-           SELECT 1 FROM deliveries d
-           WHERE d.subscriber_id = sub.subscriber_id AND d.status IN ('sent', 'queued', 'sending', 'retrying')
-             AND d.send_id IN (SELECT p.id FROM sends p WHERE p.id <> $1 AND p.issue_id = (SELECT issue_id FROM sends WHERE id = $1))))
+         AND NOT ((SELECT skip_previous_recipients FROM sends WHERE id = $1) AND ${receivedIssue('sub.subscriber_id', '(SELECT issue_id FROM sends WHERE id = $1)', '$1')})
        ORDER BY sub.subscriber_id
        LIMIT $4
      ), inserted AS (

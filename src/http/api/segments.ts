@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { countRecipients } from '../../db/deliveries';
+import { getIssue } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
+import { findEarlierSends } from '../../db/send-history';
 import { deleteSegment, getSegment, insertSegment, listSegments, segmentForList, updateSegment } from '../../db/segments';
 import { segmentDefinition } from '../../segments/definition';
 import { route } from './route';
@@ -47,12 +49,33 @@ export const segmentRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/lists/:slug/recipients', tag: 'segments', summary: 'How many a send to this list (and segment) would reach now',
-    params: z.object({ slug: s.slug }), query: z.object({ segment: z.coerce.number().int().positive().optional() }),
+    method: 'get', path: '/lists/:slug/recipients', tag: 'segments',
+    summary: 'How many a send to this list (and segment) would reach now; with `issue`, also its earlier sends to the list and how many of the recipients received it (a send again skips them unless includePrevious)',
+    params: z.object({ slug: s.slug }),
+    query: z.object({
+      segment: z.coerce.number().int().positive().optional(),
+      issue: z.string().max(200).optional().meta({ description: 'an issue id or slug' }),
+      includePrevious: z.enum(['true', 'false']).default('false'),
+    }),
+    response: z.object({
+      count: z.number(),
+      received: z.number().optional().meta({ description: 'recipients who received the issue from an earlier send (left out of count unless includePrevious)' }),
+      earlier: z.array(z.object({ id: z.number(), status: z.string(), sent: z.number(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), scheduledAt: z.string().nullable() })).optional(),
+    }),
     handler: async ({ services, params, query }) => {
       const list = await getListBySlug(services.pool, params.slug);
       const segment = query.segment ? (await segmentForList(services.pool, query.segment, list.id)).definition : null;
-      return { count: await countRecipients(services.pool, list.id, segment) };
+      if (!query.issue) return { count: await countRecipients(services.pool, list.id, segment) };
+      const issue = await getIssue(services.pool, query.issue);
+      const earlier = await findEarlierSends(services.pool, issue.id, list.id);
+      if (earlier.length === 0) return { count: await countRecipients(services.pool, list.id, segment), received: 0, earlier: [] };
+      const { count, received } = await countRecipients(services.pool, list.id, segment, issue.id);
+      const iso = (d: Date | null) => (d ? d.toISOString() : null);
+      return {
+        count: query.includePrevious === 'true' ? count + received : count,
+        received,
+        earlier: earlier.map((e) => ({ id: e.id, status: e.status, sent: e.sent, startedAt: iso(e.startedAt), finishedAt: iso(e.finishedAt), scheduledAt: iso(e.scheduledAt) })),
+      };
     },
   }),
 ];

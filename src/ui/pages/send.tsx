@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { get, post } from '../api';
-import { Alert, Badge, Card, ConfirmDialog, Empty, ErrorBox, errorMessage, LineChart, Loading, PageHeader, ProgressBar, SelectField, Stat, TextField, toast } from '../components';
+import { get, post, qs } from '../api';
+import { Alert, Badge, Card, Checkbox, ConfirmDialog, Empty, ErrorBox, errorMessage, LineChart, Loading, PageHeader, ProgressBar, SelectField, Stat, statusLabel, TextField, toast } from '../components';
 import { useApi, useLiveSends, useRate, type SendSummary } from '../hooks';
 import { fmtDate, fmtDuration, fmtNumber, fmtPercent, t } from '../i18n';
 import { BASE, navigate } from '../router';
@@ -11,6 +11,12 @@ import { done } from './dashboard';
 interface IssueRow { id: number; slug: string; subject: string }
 interface ListRow { id: number; slug: string; name: string; subscriptions?: { confirmed: number } }
 interface SegmentRow { id: number; name: string; listId: number | null }
+/** GET /api/lists/:slug/recipients with the issue: who a send would reach, and the issue's earlier sends to the list. */
+interface Reach {
+  count: number;
+  received?: number;
+  earlier?: Array<{ id: number; status: string; sent: number; startedAt: string | null; finishedAt: string | null; scheduledAt: string | null }>;
+}
 
 export function NewSendPage({ query }: { query: URLSearchParams }) {
   const issues = useApi<{ issues: IssueRow[] }>('/issues?limit=100');
@@ -23,7 +29,10 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
   const [date, setDate] = useState(() => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
   const [time, setTime] = useState('09:00');
   const [zone, setZone] = useState(localTimeZone());
-  const [count, setCount] = useState<number | undefined>();
+  const [reach, setReach] = useState<Reach | undefined>();
+  const [again, setAgain] = useState(query.get('again') === '1');
+  const [includePrevious, setIncludePrevious] = useState(false);
+  const count = reach?.count;
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -37,14 +46,14 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
   }, [lists.data]);
   useEffect(() => {
     if (!list) return;
-    setCount(undefined);
+    setReach(undefined);
     // Only the answer for the current choice counts: an older, slower one must not overwrite it.
     let current = true;
-    get<{ count: number }>(`/lists/${encodeURIComponent(list)}/recipients${segment ? `?segment=${segment}` : ''}`).then((r) => current && setCount(r.count), (err) => current && setError(err));
+    get<Reach>(`/lists/${encodeURIComponent(list)}/recipients${qs({ segment, issue, includePrevious: again && includePrevious ? 'true' : undefined })}`).then((r) => current && setReach(r), (err) => current && setError(err));
     return () => {
       current = false;
     };
-  }, [list, segment]);
+  }, [list, segment, issue, again, includePrevious]);
 
   if (!can('editor')) return <Alert kind="warning">{t('error.forbidden')}</Alert>;
   if (issues.error || lists.error) return <ErrorBox error={issues.error ?? lists.error} />;
@@ -53,12 +62,15 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
   const chosenList = lists.data.lists.find((l) => l.slug === list);
   const chosenSegment = segments.data?.segments.find((s) => String(s.id) === segment);
   const at = when === 'later' ? zonedToUtc(date, time, zone) : undefined;
+  const earlier = reach?.earlier ?? [];
+  const blocked = earlier.length > 0 && !again;
 
   async function start() {
     setBusy(true);
     setError(undefined);
     try {
-      const send = await post<{ id: number }>('/sends', { issue, list, ...(segment ? { segment: Number(segment) } : {}), ...(at ? { at: at.toISOString() } : {}) });
+      const repeat = earlier.length > 0 ? { again: true, includePrevious } : {};
+      const send = await post<{ id: number }>('/sends', { issue, list, ...(segment ? { segment: Number(segment) } : {}), ...(at ? { at: at.toISOString() } : {}), ...repeat });
       toast(t('send.started'));
       navigate(`/sends/${send.id}`);
     } catch (err) {
@@ -86,8 +98,25 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
               hint={t('send.segmentHint')}
               options={[{ value: '', label: t('send.wholeList') }, ...(segments.data?.segments ?? []).filter((s) => s.listId === null || s.listId === chosenList?.id).map((s) => ({ value: String(s.id), label: s.name }))]}
             />
+            {earlier.length > 0 && (
+              <div class="again" data-testid="send-again">
+                <Alert kind="warning">
+                  {t('send.alreadySent', { list: chosenList?.name ?? list })}
+                  <ul class="plain small">
+                    {earlier.map((e) => (
+                      <li key={e.id}><a href={`${BASE}/sends/${e.id}`}>{t('send.earlier', { id: e.id, status: statusLabel(e.status), sent: fmtNumber(e.sent), at: fmtDate(e.finishedAt ?? e.startedAt ?? e.scheduledAt) })}</a></li>
+                    ))}
+                  </ul>
+                </Alert>
+                <Checkbox label={t('send.again')} checked={again} onChange={setAgain} hint={t('send.againHint')} />
+                {again && (
+                  <Checkbox label={t('send.includePrevious', { n: fmtNumber(reach?.received ?? 0) })} checked={includePrevious} onChange={setIncludePrevious} hint={t('send.includePreviousHint')} />
+                )}
+              </div>
+            )}
             <p class="recipients" aria-live="polite">
               {count === undefined ? t('common.counting') : t('send.willReceive', { n: fmtNumber(count) })}
+              {count !== undefined && again && !includePrevious && (reach?.received ?? 0) > 0 && <> {t('send.skipping', { n: fmtNumber(reach!.received!) })}</>}
             </p>
             <fieldset class="radios">
               <legend>{t('send.when')}</legend>
@@ -103,7 +132,7 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
             )}
             <ErrorBox error={error} />
             <div class="form-actions">
-              <button type="submit" class="btn primary" disabled={!issue || !list || count === undefined}>{t('send.review')}</button>
+              <button type="submit" class="btn primary" disabled={!issue || !list || count === undefined || blocked}>{t('send.review')}</button>
             </div>
           </form>
         </Card>
@@ -120,6 +149,7 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
           {t('send.confirmBody', { subject: chosenIssue?.subject ?? issue, n: fmtNumber(count ?? 0), list: chosenList?.name ?? list })}
           {chosenSegment && ` ${t('send.confirmSegment', { segment: chosenSegment.name })}`}
         </p>
+        {earlier.length > 0 && <p><strong>{includePrevious ? t('send.confirmAgainAll') : t('send.confirmAgain', { n: fmtNumber(reach?.received ?? 0) })}</strong></p>}
         <p>{at ? t('send.confirmAt', { at: fmtDate(at), zone }) : t('send.confirmImmediately')}</p>
       </ConfirmDialog>
     </>
@@ -163,6 +193,7 @@ function Controls({ send, onChange }: { send: SendSummary; onChange: () => void 
       {send.status === 'paused' && <button class="btn primary" disabled={!!busy} onClick={() => void act('resume')}>{t('send.resume')}</button>}
       {(running || send.status === 'paused') && <button class="btn danger" disabled={!!busy} onClick={() => setConfirmCancel(true)}>{t('send.cancel')}</button>}
       {(send.counts.failed ?? 0) > 0 && <button class="btn" disabled={!!busy} onClick={() => void act('retry-failed')}>{t('send.retry')}</button>}
+      {ENDED.has(send.status) && <a class="btn" href={`${BASE}/sends/new${qs({ issue: send.issue, list: send.list, again: '1' })}`}>{t('send.sendAgain')}</a>}
       <ConfirmDialog open={confirmCancel} danger title={t('send.cancelTitle')} confirmLabel={t('send.cancel')} onCancel={() => setConfirmCancel(false)} onConfirm={() => void act('cancel')}>
         <p>{t('send.cancelBody')}</p>
       </ConfirmDialog>
