@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createList } from '../src/db/lists';
 import { ERRORS, exitCodeOf, httpStatusOf, NotFoundError, TidingsError, type ErrorCode } from '../src/errors';
 import { createIssueFromFile } from '../src/issues/create-issue';
-import { startStack, type TestStack } from './helpers';
-import { ADMIN_TOKEN, startOpsServer } from './ops-seed';
+import { opsServerPerSuite } from './helpers';
+import { ADMIN_TOKEN } from './ops-seed';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -45,23 +45,14 @@ describe('the error catalogue (src/errors.ts)', () => {
 });
 
 describe('POST /api/sends for an issue that fails preflight', () => {
-  let stack: TestStack;
-  let server: Awaited<ReturnType<typeof startOpsServer>>;
-  beforeAll(async () => {
-    stack = await startStack();
-    server = await startOpsServer(stack.env);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    await stack?.close();
-  });
+  const suite = opsServerPerSuite();
 
   it('answers 422 PREFLIGHT_FAILED with the findings, and creates no send', async () => {
-    const { pool } = stack.services;
+    const { pool } = suite.stack.services;
     await createList(pool, { slug: 'weekly', name: 'Weekly' });
     // It renders (so it is stored), but its image has no alt text: preflight refuses to send it.
     const { issue } = await createIssueFromFile(pool, path.join(root, 'test/fixtures/preflight/image-alt.yaml'), { assetBaseUrl: 'https://assets.example.com/' });
-    const res = await fetch(server.url('/api/sends'), {
+    const res = await fetch(suite.server.url('/api/sends'), {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ issue: issue.slug, list: 'weekly' }),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { pino } from 'pino';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createServices, type Services } from '../src/app/services';
 import { startHttp, type HttpServer } from '../src/http/server';
 import { loadConfig, type Config } from '../src/config';
@@ -14,6 +14,7 @@ import { dropDatabase, ensureDatabase } from '../src/db/pool';
 import { CaptureServer, type CaptureServerOptions } from '../src/mail/capture-server';
 import { createSmtpMailer } from '../src/mail/mailer';
 import { startWorkers, type RunningWorkers } from '../workers/index';
+import { startOpsServer } from './ops-seed';
 
 export const TEST_SECRET = 'test-secret-key-0123456789-abcdefghijklmnop';
 
@@ -244,4 +245,33 @@ export function stackPerTest(): StackPerTest {
     state.stack = undefined;
   });
   return state;
+}
+
+export type OpsServer = Awaited<ReturnType<typeof startOpsServer>>;
+
+/**
+ * A stack and an operator HTTP server on it (ADMIN_TOKEN set: see startOpsServer) for the tests of one file or
+ * describe block: started before them, closed after. Read `stack` and `server` inside the tests.
+ */
+export function opsServerPerSuite(options: Parameters<typeof startStack>[0] = {}): { readonly stack: TestStack; readonly server: OpsServer } {
+  let stack: TestStack | undefined;
+  let server: OpsServer | undefined;
+  beforeAll(async () => {
+    stack = await startStack(options);
+    server = await startOpsServer(stack.env);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await stack?.close();
+  });
+  return {
+    get stack() {
+      if (!stack) throw new Error('opsServerPerSuite: the stack is read before beforeAll ran');
+      return stack;
+    },
+    get server() {
+      if (!server) throw new Error('opsServerPerSuite: the server is read before beforeAll ran');
+      return server;
+    },
+  };
 }

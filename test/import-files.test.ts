@@ -80,18 +80,39 @@ describe('encodings, detected and converted', () => {
 });
 
 describe('CSV mistakes (issue 11.16)', () => {
-  it('an unclosed quote rejects its own row, with its line, without swallowing the next', async () => {
-    const report = await importCsv(
-      stack.services.pool,
-      listId,
-      bytes('email,name\nq1@example.com,"Unclosed\nq2@example.com,Second\nq3@example.com,"Third, quoted"\n"q4@example.com,Fourth\n'),
-      { status: 'confirmed' },
-    );
-    expect(report.rejected).toEqual([
-      { line: 2, reason: 'malformed CSV: quote opened on line 2 is not closed on its line' },
-      { line: 5, reason: 'malformed CSV: quote opened on line 5 is never closed' },
-    ]);
-    expect((await names(['q1@example.com', 'q2@example.com', 'q3@example.com', 'q4@example.com'])).map((r) => r.name)).toEqual(['Second', 'Third, quoted']);
+  // Each file: the rows rejected (with their line and why) and what was stored of the addresses in it.
+  it.each([
+    {
+      title: 'an unclosed quote rejects its own row, with its line, without swallowing the next',
+      csv: 'email,name\nq1@example.com,"Unclosed\nq2@example.com,Second\nq3@example.com,"Third, quoted"\n"q4@example.com,Fourth\n',
+      rejected: [
+        { line: 2, reason: 'malformed CSV: quote opened on line 2 is not closed on its line' },
+        { line: 5, reason: 'malformed CSV: quote opened on line 5 is never closed' },
+      ],
+      addresses: ['q1@example.com', 'q2@example.com', 'q3@example.com', 'q4@example.com'],
+      stored: [
+        { email: 'q2@example.com', name: 'Second' },
+        { email: 'q3@example.com', name: 'Third, quoted' },
+      ],
+    },
+    {
+      title: 'a row repeating a rejected row is not rejected as a duplicate',
+      csv: 'email,name,age:number\ndup@example.com,"broken\ndup@example.com,Fixed,30\ntyped@example.com,Bad,old\ntyped@example.com,Good,41\ntyped@example.com,Again,42\n',
+      rejected: [
+        { line: 2, reason: 'malformed CSV: quote opened on line 2 is never closed' },
+        { line: 4, reason: "column 'age' expects a number, got 'old'" },
+        { line: 6, reason: 'duplicate of line 5 (typed@example.com)' },
+      ],
+      addresses: ['dup@example.com', 'typed@example.com'],
+      stored: [
+        { email: 'dup@example.com', name: 'Fixed' },
+        { email: 'typed@example.com', name: 'Good' },
+      ],
+    },
+  ])('$title', async ({ csv, rejected, addresses, stored }) => {
+    const report = await importCsv(stack.services.pool, listId, bytes(csv), { status: 'confirmed' });
+    expect(report.rejected).toEqual(rejected);
+    expect(await names(addresses)).toEqual(stored);
   });
 
   it('a quoted field may still hold line breaks, CRLF or not', async () => {
@@ -101,23 +122,6 @@ describe('CSV mistakes (issue 11.16)', () => {
     expect(rows[0].attributes).toEqual({ note: 'line one\r\nline two' });
   });
 
-  it('a row repeating a rejected row is not rejected as a duplicate', async () => {
-    const report = await importCsv(
-      stack.services.pool,
-      listId,
-      bytes('email,name,age:number\ndup@example.com,"broken\ndup@example.com,Fixed,30\ntyped@example.com,Bad,old\ntyped@example.com,Good,41\ntyped@example.com,Again,42\n'),
-      { status: 'confirmed' },
-    );
-    expect(report.rejected).toEqual([
-      { line: 2, reason: 'malformed CSV: quote opened on line 2 is never closed' },
-      { line: 4, reason: "column 'age' expects a number, got 'old'" },
-      { line: 6, reason: 'duplicate of line 5 (typed@example.com)' },
-    ]);
-    expect(await names(['dup@example.com', 'typed@example.com'])).toEqual([
-      { email: 'dup@example.com', name: 'Fixed' },
-      { email: 'typed@example.com', name: 'Good' },
-    ]);
-  });
 
   it('reads semicolon- and tab-separated headers, and old Mac line ends', () => {
     const read = (text: string) => {

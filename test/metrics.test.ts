@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordFailed, recordSent, recordSmtpLatency } from '../src/metrics';
-import { startStack, type TestStack } from './helpers';
-import { ADMIN_TOKEN, startOpsServer } from './ops-seed';
+import { opsServerPerSuite } from './helpers';
+import { ADMIN_TOKEN } from './ops-seed';
 
-let stack: TestStack;
-let server: Awaited<ReturnType<typeof startOpsServer>>;
-beforeAll(async () => {
-  stack = await startStack();
-  server = await startOpsServer(stack.env);
-});
-afterAll(async () => {
-  await server?.close();
-  await stack?.close();
-});
+const suite = opsServerPerSuite();
 
 const scrape = async () => {
-  const res = await fetch(server.url('/metrics'));
+  const res = await fetch(suite.server.url('/metrics'));
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text();
@@ -30,8 +21,8 @@ describe('/metrics', () => {
     recordSent('primary', 3);
     recordFailed('primary', 'recipient');
     recordSmtpLatency('primary', 0.042);
-    await stack.services.queues.deliver.add('deliver', { deliveryId: 1 }, { jobId: 'd1', delay: 60_000 });
-    await fetch(server.url('/api/lists'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await suite.stack.services.queues.deliver.add('deliver', { deliveryId: 1 }, { jobId: 'd1', delay: 60_000 });
+    await fetch(suite.server.url('/api/lists'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 
     const text = await scrape();
     expect(value(text, 'tidings_messages_sent_total{route="primary"}')).toBe(3);
@@ -43,14 +34,14 @@ describe('/metrics', () => {
     expect(text).toMatch(/^tidings_process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^tidings_nodejs_eventloop_lag_seconds /m);
     // Route patterns, never raw paths with tokens in them.
-    await fetch(server.url('/o/some-token-value.gif'));
+    await fetch(suite.server.url('/o/some-token-value.gif'));
     expect(await scrape()).toContain('route="/o/:token"');
   });
 
   it('counts events ingested from bounce webhooks by type and source', async () => {
     const before = value(await scrape(), 'tidings_events_ingested_total{type="bounce",source="dsn"}') ?? 0;
     const { applyBounceReports } = await import('../src/bounces/apply');
-    await applyBounceReports(server.services, [{ source: 'dsn', kind: 'hard', email: 'nobody@example.com', status: '5.1.1', eventId: 'm1' }]);
+    await applyBounceReports(suite.server.services, [{ source: 'dsn', kind: 'hard', email: 'nobody@example.com', status: '5.1.1', eventId: 'm1' }]);
     const text = await scrape();
     expect(value(text, 'tidings_events_ingested_total{type="bounce",source="dsn"}')).toBe(before + 1);
     expect(value(text, 'tidings_suppressions_total{reason="hard_bounce"}')).toBeGreaterThanOrEqual(1);
@@ -62,17 +53,17 @@ describe('Bull Board and the operator app', () => {
 
   it('keeps Bull Board behind ADMIN_TOKEN (basic auth for browsers, or bearer) or an owner\'s session, and the app behind a login', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
-      const res = await fetch(server.url(path));
+      const res = await fetch(suite.server.url(path));
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
-      expect((await fetch(server.url(path), { headers: basic('wrong-token-wrong-token') })).status).toBe(401);
+      expect((await fetch(suite.server.url(path), { headers: basic('wrong-token-wrong-token') })).status).toBe(401);
     }
-    const board = await fetch(server.url('/admin/queues'), { headers: basic(ADMIN_TOKEN) });
+    const board = await fetch(suite.server.url('/admin/queues'), { headers: basic(ADMIN_TOKEN) });
     expect(board.status).toBe(200);
     expect(await board.text()).toMatch(/<div id="root">/);
-    const queues = await fetch(server.url('/admin/queues/api/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const queues = await fetch(suite.server.url('/admin/queues/api/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(((await queues.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort()).toEqual(['deliver', 'fanout']);
-    const page = await fetch(server.url('/admin'), { headers: basic(ADMIN_TOKEN), redirect: 'manual' });
+    const page = await fetch(suite.server.url('/admin'), { headers: basic(ADMIN_TOKEN), redirect: 'manual' });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/admin/login?next=%2Fadmin');
   });

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withoutExternalFonts } from '../src/http/admin/bull-board-offline';
 import { warnAboutDevelopmentSecret } from '../src/cli/secret-warning';
-import { startStack, type TestStack } from './helpers';
-import { ADMIN_TOKEN, startOpsServer } from './ops-seed';
+import { opsServerPerSuite } from './helpers';
+import { ADMIN_TOKEN } from './ops-seed';
 
 // Issue 11.15: the SECRET_KEY warning in words once per terminal session (loud in serve and worker),
 // Bull Board without a request leaving the machine, /favicon.ico.
@@ -54,26 +54,17 @@ describe('the development SECRET_KEY warning', () => {
 });
 
 describe('Bull Board and the favicon', () => {
-  let stack: TestStack;
-  let server: Awaited<ReturnType<typeof startOpsServer>>;
-  beforeAll(async () => {
-    stack = await startStack();
-    server = await startOpsServer(stack.env);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    await stack?.close();
-  });
+  const suite = opsServerPerSuite();
 
   it('answers /favicon.ico with an icon', async () => {
-    const res = await fetch(server.url('/favicon.ico'));
+    const res = await fetch(suite.server.url('/favicon.ico'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/image\/(x-icon|vnd\.microsoft\.icon)/);
     expect(Buffer.from(await res.arrayBuffer())).toEqual(readFileSync(new URL('../public/favicon.ico', import.meta.url)));
   });
 
   it('drops the Google Fonts stylesheet from Bull Board\'s page', async () => {
-    const page = await fetch(server.url('/admin/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const page = await fetch(suite.server.url('/admin/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('__UI_CONFIG__');
@@ -87,7 +78,7 @@ describe('Bull Board and the favicon', () => {
     try {
       const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN } });
       const page = await context.newPage();
-      const origin = new URL(server.url('/')).origin;
+      const origin = new URL(suite.server.url('/')).origin;
       const outside: string[] = [];
       const errors: string[] = [];
       page.on('request', (req) => {
@@ -99,7 +90,7 @@ describe('Bull Board and the favicon', () => {
       page.on('response', (res) => {
         if (res.status() >= 400) errors.push(`${res.status()} ${res.url()}`);
       });
-      await page.goto(server.url('/admin/queues'));
+      await page.goto(suite.server.url('/admin/queues'));
       await page.waitForSelector('text=deliver', { timeout: 20_000 });
       expect(outside).toEqual([]);
       expect(errors).toEqual([]);

@@ -66,16 +66,35 @@ export const CODE_RULES: readonly CodeRule[] = [
   { code: '4.4.5', name: 'system-congestion', meaning: 'throttle', example: '452 4.4.5 System congestion, try again' },
 ];
 
-/** Defaults per subject (`x.s.*`) when the detail is generic or not in CODE_RULES. */
-const SUBJECT_RULES: Record<number, ReplyRule> = {
-  1: { name: 'address-problem', meaning: 'hard', example: '550 5.1.0 Address rejected' },
-  2: { name: 'mailbox-problem', meaning: 'soft', example: '550 5.2.0 Mailbox unavailable' },
-  3: { name: 'mail-system-problem', meaning: 'soft', example: '554 5.3.0 Mail system error' },
-  4: { name: 'routing-problem', meaning: 'transient', example: '451 4.4.1 No answer from host' },
-  5: { name: 'protocol-problem', meaning: 'soft', example: '554 5.5.0 Transaction failed' },
-  6: { name: 'content-rejected', meaning: 'policy', example: '554 5.6.0 Message content rejected' },
-  7: { name: 'policy-rejection', meaning: 'policy', example: '550 5.7.1 Message rejected due to local policy' },
+/**
+ * The defaults, in one table looked up by `defaultRule`: per subject of an enhanced code (`x.1` … `x.7`), where its
+ * detail is generic or not in CODE_RULES; per basic reply code (`550`, RFC 5321), where neither the enhanced code
+ * nor the text says more.
+ */
+const DEFAULT_RULES: Readonly<Record<string, ReplyRule>> = {
+  'x.1': { name: 'address-problem', meaning: 'hard', example: '550 5.1.0 Address rejected' },
+  'x.2': { name: 'mailbox-problem', meaning: 'soft', example: '550 5.2.0 Mailbox unavailable' },
+  'x.3': { name: 'mail-system-problem', meaning: 'soft', example: '554 5.3.0 Mail system error' },
+  'x.4': { name: 'routing-problem', meaning: 'transient', example: '451 4.4.1 No answer from host' },
+  'x.5': { name: 'protocol-problem', meaning: 'soft', example: '554 5.5.0 Transaction failed' },
+  'x.6': { name: 'content-rejected', meaning: 'policy', example: '554 5.6.0 Message content rejected' },
+  'x.7': { name: 'policy-rejection', meaning: 'policy', example: '550 5.7.1 Message rejected due to local policy' },
+  '421': { name: 'service-closing', meaning: 'transient', example: '421 Service not available, closing transmission channel' },
+  '521': { name: 'domain-accepts-no-mail', meaning: 'hard', example: '521 Server does not accept mail' },
+  '556': { name: 'domain-accepts-no-mail', meaning: 'hard', example: '556 Domain does not accept mail' },
+  '551': { name: 'address-moved', meaning: 'hard', example: '551 User not local' },
+  '553': { name: 'bad-address-syntax', meaning: 'hard', example: '553 Mailbox name not allowed' },
+  '552': { name: 'mailbox-full', meaning: 'soft', example: '552 Requested mail action aborted: exceeded storage allocation' },
+  '530': { name: 'authentication', meaning: 'policy', example: '530 Authentication required' },
+  '534': { name: 'authentication', meaning: 'policy', example: '534 Authentication mechanism is too weak' },
+  '535': { name: 'authentication', meaning: 'policy', example: '535 Authentication credentials invalid' },
+  '538': { name: 'authentication', meaning: 'policy', example: '538 Encryption required for requested authentication mechanism' },
 };
+
+/** The default rule for a subject (`x.4`) or a basic reply code (`550`), if the table has one. */
+function defaultRule(key: string): ReplyRule | undefined {
+  return Object.hasOwn(DEFAULT_RULES, key) ? DEFAULT_RULES[key] : undefined;
+}
 
 /**
  * Reply texts, checked in this order (first match wins). Read where the code is missing or generic, and for
@@ -191,20 +210,6 @@ export const TEXT_RULES: readonly TextRule[] = [
 
 const RATE_LIMITED = TEXT_RULES.find((r) => r.name === 'rate-limited')!;
 
-/** Basic reply codes (RFC 5321) when neither the enhanced code nor the text says more. */
-const BASIC_RULES: Record<number, ReplyRule> = {
-  421: { name: 'service-closing', meaning: 'transient', example: '421 Service not available, closing transmission channel' },
-  521: { name: 'domain-accepts-no-mail', meaning: 'hard', example: '521 Server does not accept mail' },
-  556: { name: 'domain-accepts-no-mail', meaning: 'hard', example: '556 Domain does not accept mail' },
-  551: { name: 'address-moved', meaning: 'hard', example: '551 User not local' },
-  553: { name: 'bad-address-syntax', meaning: 'hard', example: '553 Mailbox name not allowed' },
-  552: { name: 'mailbox-full', meaning: 'soft', example: '552 Requested mail action aborted: exceeded storage allocation' },
-  530: { name: 'authentication', meaning: 'policy', example: '530 Authentication required' },
-  534: { name: 'authentication', meaning: 'policy', example: '534 Authentication mechanism is too weak' },
-  535: { name: 'authentication', meaning: 'policy', example: '535 Authentication credentials invalid' },
-  538: { name: 'authentication', meaning: 'policy', example: '538 Encryption required for requested authentication mechanism' },
-};
-
 const UNSPECIFIED_PERMANENT: ReplyRule = { name: 'unspecified-permanent', meaning: 'soft', example: '554 Transaction failed' };
 const UNSPECIFIED_TEMPORARY: ReplyRule = { name: 'unspecified-temporary', meaning: 'transient', example: '451 Requested action aborted: local error' };
 
@@ -253,15 +258,17 @@ function findRule(reply: Reply, status: string | undefined, code: number | undef
     if (exact) return { rule: exact, specific: true };
     // X.6.x and X.7.x are about the message or the sender whatever the text says: they never suppress.
     if (subject === 6 || subject === 7) {
-      return { rule: text?.meaning === 'policy' || text?.meaning === 'throttle' ? text : SUBJECT_RULES[subject], specific: true };
+      return { rule: text?.meaning === 'policy' || text?.meaning === 'throttle' ? text : defaultRule(`x.${subject}`)!, specific: true };
     }
     // A generic detail (X.Y.0, or one the table does not know) lets the text decide.
     if (text) return { rule: text, specific: true };
-    if (SUBJECT_RULES[subject]) return { rule: SUBJECT_RULES[subject], specific: detail !== 0 };
+    const bySubject = defaultRule(`x.${subject}`);
+    if (bySubject) return { rule: bySubject, specific: detail !== 0 };
     return { rule: klass === 4 ? UNSPECIFIED_TEMPORARY : UNSPECIFIED_PERMANENT, specific: false };
   }
   if (text) return { rule: text, specific: true };
-  if (code !== undefined && BASIC_RULES[code]) return { rule: BASIC_RULES[code], specific: true };
+  const byCode = code === undefined ? undefined : defaultRule(String(code));
+  if (byCode) return { rule: byCode, specific: true };
   return { rule: code !== undefined && code < 500 ? UNSPECIFIED_TEMPORARY : UNSPECIFIED_PERMANENT, specific: false };
 }
 
