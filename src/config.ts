@@ -121,6 +121,11 @@ const schema = z.object({
   AUTO_PAUSE_WINDOW: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_AUTO_PAUSE.window),
   AUTO_PAUSE_HARD_BOUNCE_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.hardBounceRate)),
   AUTO_PAUSE_COMPLAINT_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.complaintRate)),
+  // Retention (issue 15; unset keeps everything): events older than this many days, and the deliveries of sends
+  // that ended longer ago, are dropped a partition at a time, their counts kept per send (`tidings retention run`,
+  // daily in the worker).
+  EVENT_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).optional(),
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).optional(),
 });
 
 export interface Config {
@@ -191,6 +196,8 @@ export interface Config {
   readonly metrics: { readonly port: number | undefined; readonly host: string };
   /** AUTO_PAUSE_*: when a send pauses itself for its hard-bounce or complaint rate. */
   readonly autoPause: AutoPausePolicy;
+  /** EVENT_RETENTION_DAYS / DELIVERY_RETENTION_DAYS; undefined keeps that history for ever. */
+  readonly retention: { readonly eventDays: number | undefined; readonly deliveryDays: number | undefined };
 }
 
 export interface WebhookConfig {
@@ -303,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trustProxy: v.TRUST_PROXY === undefined ? false : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
     metrics: Object.freeze({ port: v.METRICS_PORT, host: v.METRICS_HOST }),
+    retention: Object.freeze({ eventDays: v.EVENT_RETENTION_DAYS, deliveryDays: v.DELIVERY_RETENTION_DAYS }),
   });
 }
 

@@ -12,6 +12,7 @@ import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { DomainWorkers } from './domain-workers';
 import { createFanoutProcessor } from './fanout';
+import { startRetentionJob } from './retention';
 import { SendMessageCache } from './send-message-cache';
 
 /** The limiter's ceiling when SEND_RATE is unset. */
@@ -125,6 +126,8 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
   const routeHealth = new RouteHealthPublisher(services.redis, config.queuePrefix, mailer, (err) =>
     log.warn({ event: 'worker.route_health_failed', err }, 'could not publish the SMTP routes\' breaker state'));
   await routeHealth.start();
+  // EVENT_RETENTION_DAYS / DELIVERY_RETENTION_DAYS, and events partitions ahead: once a day across all workers.
+  const retention = await startRetentionJob(services);
 
   log.info({ event: 'worker.started', concurrency: options.concurrency, prefix: config.queuePrefix, sendRate: config.sendRate }, 'workers started');
   let closing: Promise<void> | undefined;
@@ -134,7 +137,7 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
         clearInterval(timer);
         // A fan-out waiting for the senders (FANOUT_AHEAD) stops now: its cursor is saved, the reconciler re-adds it.
         fanout.cancelAllJobs('worker stopping');
-        await Promise.all([fanout.close(), ...deliverWorkers.map((w) => w.close())]);
+        await Promise.all([fanout.close(), ...deliverWorkers.map((w) => w.close()), retention.close()]);
         await deliverProcessor.flushFinishChecks();
         await routeHealth.stop();
         await mailer.close();

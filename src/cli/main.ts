@@ -49,6 +49,7 @@ const templateListCommand = lazy(issueFiles, (m) => m.templateListCommand);
 const templateCheckCommand = lazy(issueFiles, (m) => m.templateCheckCommand);
 const listIssueDefaultsCommand = lazy(issueFiles, (m) => m.listSetCommand);
 const users = () => import('./commands/users');
+const retentionRunCommand = lazy(() => import('./commands/retention'), (m) => m.retentionRunCommand);
 
 const program = new Command('tidings')
   .description('Self-hosted newsletter delivery: render once, queue one job per subscriber, send fast, lose nothing.')
@@ -144,6 +145,13 @@ program
   .description('statistics of a send: deliveries, bounces, complaints, unsubscribes, opens, clicks per link, over time')
   .addOption(json())
   .action(statsCommand);
+
+const retention = program.command('retention').description('EVENT_RETENTION_DAYS and DELIVERY_RETENTION_DAYS (the worker runs it daily)');
+retention
+  .command('run')
+  .description('create events partitions ahead, drop the partitions past retention (their counts stay per send)')
+  .addOption(json())
+  .action(retentionRunCommand);
 
 const bounces = program.command('bounces').description('bounce and complaint reports');
 bounces
