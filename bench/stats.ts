@@ -1,10 +1,13 @@
 /**
- * bench/stats: one send of 1,000,000 deliveries with 400,000 events (opens, machine opens, clicks, bounces,
- * complaints, unsubscribes) in a fresh database, then the time of `getSendStats` (what `tidings stats` and
- * GET /api/sends/:id/stats run). Target: under 200 ms.
+ * bench/stats: years of history in a fresh database, then the time of `getSendStats` (what `tidings stats`
+ * and GET /api/sends/:id/stats run) for a finished send and for a running one. By default 10 weekly sends of
+ * 1,000,000 deliveries each (10M deliveries, in the partitions migration 0140 makes) and 30M events over them
+ * (opens, machine opens, clicks per link, bounces, complaints, unsubscribes, by month partition), seeded with
+ * generate_series in chunks; the seeding backend is reniced. Target: under 200 ms for either.
  *
- *   npm run bench:stats [-- --deliveries 1000000]
+ *   nice -n 10 npm run bench:stats [-- --sends 10 --deliveries 10000000 --events 30000000 --keep]
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createPool, dropDatabase, ensureDatabase } from '../src/db/pool';
 import { migrate } from '../src/db/migrate';
@@ -14,89 +17,132 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const n = arg('deliveries', 1_000_000);
-// --keep leaves the database (named tidings_bench_stats_keep) for EXPLAIN ANALYZE afterwards.
-const keep = process.argv.includes('--keep');
+const sends = arg('sends', 10);
+const total = arg('deliveries', 10_000_000);
+const eventsTotal = arg('events', total * 3);
+const perSend = Math.floor(total / sends);
+const CHUNK = 1_000_000;
+// --keep leaves the database (named tidings_bench_stats_keep) for EXPLAIN ANALYZE afterwards; --reuse measures
+// a database kept before without seeding it again.
+const keep = process.argv.includes('--keep') || process.argv.includes('--reuse');
+const reuse = process.argv.includes('--reuse');
 const databaseUrl = `${process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432'}/${keep ? 'tidings_bench_stats_keep' : `tidings_bench_stats_${process.pid}_${randomBytes(3).toString('hex')}`}`;
 
-if (keep) await dropDatabase(databaseUrl);
+if (keep && !reuse) await dropDatabase(databaseUrl);
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 8);
+const t0 = Date.now();
+const step = (what: string) => process.stderr.write(`${Math.round((Date.now() - t0) / 1000)} s: ${what}\n`);
 try {
-  await migrate(pool);
-  const t0 = Date.now();
-  await pool.query(`INSERT INTO lists (slug, name) VALUES ('big', 'Big')`);
-  await pool.query(`INSERT INTO issues (slug, subject, template, source, source_hash, html, text) VALUES ('big', 'Big', 'default', 'x', 'x', 'x', 'x')`);
-  await pool.query(`INSERT INTO issue_links (issue_id, link_id, url) SELECT 1, g, 'https://example.com/' || g FROM generate_series(1, 12) g`);
-  await pool.query(`INSERT INTO sends (issue_id, list_id, status, started_at) VALUES (1, 1, 'finished', now() - interval '3 days')`);
-  // A smaller earlier send, so the index ranges are not the whole table.
-  await pool.query(`INSERT INTO sends (issue_id, list_id, status, started_at) VALUES (1, 1, 'finished', now() - interval '10 days')`);
-  await pool.query(`INSERT INTO subscribers (email) SELECT 'reader' || g || '@example.com' FROM generate_series(1, $1) g`, [n]);
-  await pool.query(
-    `INSERT INTO deliveries (send_id, subscriber_id, status, sent_at)
-     SELECT 1, g, CASE WHEN g % 100 = 0 THEN 'failed' WHEN g % 250 = 1 THEN 'suppressed' ELSE 'sent' END, now() - interval '3 days'
-     FROM generate_series(1, $1) g`,
-    [n],
-  );
-  await pool.query(`INSERT INTO deliveries (send_id, subscriber_id, status) SELECT 2, g, 'sent' FROM generate_series(1, $1 / 10) g`, [n]);
-  const opens = Math.round(n * 0.35);
-  await pool.query(
-    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, send_id, occurred_at, flags)
-     SELECT 'open', 1 + (g::bigint * 7919) % $2, 1 + (g::bigint * 7919) % $2, 1, 1, now() - interval '3 days' + (random() ^ 3) * interval '72 hours',
-            CASE WHEN g % 5 = 0 THEN ARRAY['apple_mpp'] ELSE '{}'::text[] END
-     FROM generate_series(1, $1) g`,
-    [opens, n],
-  );
-  await pool.query(
-    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, send_id, occurred_at, data, flags)
-     SELECT 'click', 1 + (g::bigint * 104729) % $2, 1, 1, 1, now() - interval '3 days' + (random() ^ 3) * interval '72 hours',
-            jsonb_build_object('linkId', 1 + g % 12), CASE WHEN g % 20 = 0 THEN ARRAY['scanner_agent'] ELSE '{}'::text[] END
-     FROM generate_series(1, $1) g`,
-    [Math.round(n * 0.05), n],
-  );
-  await pool.query(
-    `INSERT INTO events (type, delivery_id, send_id, data)
-     SELECT 'bounce', g * 100, 1, jsonb_build_object('kind', CASE WHEN g % 3 = 0 THEN 'soft' ELSE 'hard' END) FROM generate_series(1, $1 / 100) g`,
-    [n],
-  );
-  await pool.query(`INSERT INTO events (type, delivery_id, send_id) SELECT 'complaint', g * 2000 + 7, 1 FROM generate_series(1, $1 / 2000) g`, [n]);
-  await pool.query(`INSERT INTO events (type, delivery_id, send_id) SELECT 'unsubscribe', g * 500 + 3, 1 FROM generate_series(1, $1 / 500) g`, [n]);
-  await pool.query('VACUUM ANALYZE');
+  if (!reuse) await seed();
   const seeded = (Date.now() - t0) / 1000;
-
-  const times: number[] = [];
-  let stats;
-  for (let i = 0; i < 7; i++) {
-    const t = performance.now();
-    stats = await getSendStats(pool, 1);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  // The same send while it is running: delivery counts are live (not stored), the events still rolled up.
-  await pool.query(`UPDATE sends SET status = 'sending', updated_at = now() WHERE id = 1`);
-  const running: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    await getSendStats(pool, 1);
-    running.push(performance.now() - t);
-  }
-  running.sort((a, b) => a - b);
+  // The last finished send (its delivery counts get stored at the first call, then read back) and the same
+  // send while running (counted live on its partition's (send_id, status) index, every time).
+  const target = sends - 1;
+  const finished = await timed(7, () => getSendStats(pool, target));
+  await pool.query(`UPDATE sends SET status = 'sending', updated_at = now() WHERE id = $1`, [target]);
+  const running = await timed(7, () => getSendStats(pool, target));
+  await pool.query(`UPDATE sends SET status = 'finished', updated_at = now() WHERE id = $1`, [target]);
+  const stats = finished.last;
+  const count = async (table: string) => (await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`)).rows[0].n;
   console.log(
     JSON.stringify({
-      deliveries: stats!.deliveries.total,
-      events: (await pool.query('SELECT count(*)::int AS n FROM events')).rows[0].n,
-      opensUnique: stats!.opens.unique,
-      clicksTotal: stats!.clicks.total,
-      timelinePoints: stats!.timeline.points.length,
+      deliveriesInDatabase: Number(await count('deliveries')),
+      eventsInDatabase: Number(await count('events')),
+      deliveryPartitions: Number((await pool.query(`SELECT count(*) AS n FROM tidings_partitions('deliveries')`)).rows[0].n),
+      eventPartitions: Number((await pool.query(`SELECT count(*) AS n FROM tidings_partitions('events')`)).rows[0].n),
+      send: { deliveries: stats.deliveries.total, opensUnique: stats.opens.unique, clicksTotal: stats.clicks.total, timelinePoints: stats.timeline.points.length },
       seedSeconds: Math.round(seeded),
-      statsMsMedian: Math.round(times[3]),
-      statsMsMin: Math.round(times[0]),
-      statsMsMax: Math.round(times[6]),
-      runningSendMsMedian: Math.round(running[2]),
-      runningSendMsMin: Math.round(running[0]),
+      finishedSendMs: finished.summary,
+      runningSendMs: running.summary,
+      databaseSize: (await pool.query(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0].s,
     }),
   );
 } finally {
   await pool.end();
   if (!keep) await dropDatabase(databaseUrl);
+}
+
+async function timed<T>(runs: number, work: () => Promise<T>): Promise<{ last: T; summary: { median: number; min: number; max: number } }> {
+  const times: number[] = [];
+  let last!: T;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    last = await work();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const ms = (x: number) => Math.round(x * 10) / 10;
+  return { last, summary: { median: ms(times[Math.floor(runs / 2)]), min: ms(times[0]), max: ms(times[runs - 1]) } };
+}
+
+async function seed(): Promise<void> {
+  await migrate(pool);
+  const client = await pool.connect();
+  try {
+    // The seeding backend at low priority: the machine is shared.
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    try {
+      execFileSync('renice', ['-n', '10', '-p', String(pid)], { stdio: 'ignore' });
+    } catch {
+      // Not allowed here: the bench runs at normal priority.
+    }
+    await client.query(`INSERT INTO lists (slug, name) VALUES ('big', 'Big')`);
+    await client.query(`INSERT INTO issues (slug, subject, template, source, source_hash, html, text) VALUES ('big', 'Big', 'default', 'x', 'x', 'x', 'x')`);
+    await client.query(`INSERT INTO issue_links (issue_id, link_id, url) SELECT 1, g, 'https://example.com/' || g FROM generate_series(1, 12) g`);
+    // One send a week, the oldest first; each is created (and gets its deliveries partition) on its day.
+    for (let s = 1; s <= sends; s++) {
+      await client.query(
+        `INSERT INTO sends (issue_id, list_id, status, created_at, started_at, finished_at, updated_at)
+         SELECT 1, 1, 'finished', t, t, t + interval '3 hours', t + interval '3 hours' FROM (SELECT now() - $1 * interval '7 days' AS t) x`,
+        [sends - s + 1],
+      );
+    }
+    // The months the events fall in, created before the events arrive (as the retention pass does ahead).
+    await client.query(
+      `SELECT events_ensure_partition(m) FROM generate_series(date_trunc('month', now() - $1 * interval '7 days', 'UTC'), now(), interval '1 month') m`,
+      [sends + 1],
+    );
+    step('schema and sends');
+    await client.query(`INSERT INTO subscribers (email) SELECT 'reader' || g || '@example.com' FROM generate_series(1, $1) g`, [perSend]);
+    step(`${perSend} subscribers`);
+    for (let s = 1; s <= sends; s++) {
+      for (let from = 1; from <= perSend; from += CHUNK) {
+        await client.query(
+          `INSERT INTO deliveries (send_id, subscriber_id, status, sent_at, message_id)
+           SELECT $1, g, CASE WHEN g % 100 = 0 THEN 'failed' WHEN g % 250 = 1 THEN 'suppressed' ELSE 'sent' END,
+                  (SELECT started_at FROM sends WHERE id = $1) + (g % 10800) * interval '1 second', '<' || $1 || '.' || g || '@big.example>'
+           FROM generate_series($2::int, $3::int) g`,
+          [s, from, Math.min(perSend, from + CHUNK - 1)],
+        );
+      }
+      step(`deliveries of send ${s}`);
+    }
+    // Events: per send, a third of them opens (a fifth of those machine), clicks, a few bounces, complaints and
+    // unsubscribes; spread over the week after the send. Delivery ids of send s are (s-1)*perSend + subscriber.
+    const eventsPerSend = Math.floor(eventsTotal / sends);
+    for (let s = 1; s <= sends; s++) {
+      const base = (s - 1) * perSend;
+      for (let from = 1; from <= eventsPerSend; from += CHUNK) {
+        await client.query(
+          `INSERT INTO events (type, delivery_id, subscriber_id, list_id, send_id, occurred_at, data, flags)
+           SELECT CASE WHEN g % 1000 = 7 THEN 'bounce' WHEN g % 5000 = 9 THEN 'complaint' WHEN g % 2000 = 3 THEN 'unsubscribe'
+                       WHEN g % 4 = 0 THEN 'click' ELSE 'open' END,
+                  $2 + sub, sub, 1, $1, st + (random() ^ 3) * interval '7 days',
+                  CASE WHEN g % 1000 = 7 THEN jsonb_build_object('kind', CASE WHEN g % 3 = 0 THEN 'soft' ELSE 'hard' END)
+                       WHEN g % 4 = 0 THEN jsonb_build_object('linkId', 1 + g % 12) ELSE '{}'::jsonb END,
+                  CASE WHEN g % 15 = 0 THEN ARRAY['apple_mpp'] ELSE '{}'::text[] END
+           FROM generate_series($3::int, $4::int) g,
+                LATERAL (SELECT 1 + (g::bigint * 7919) % $5 AS sub) k,
+                (SELECT started_at AS st FROM sends WHERE id = $1) x`,
+          [s, base, from, Math.min(eventsPerSend, from + CHUNK - 1), perSend],
+        );
+      }
+      step(`events of send ${s}`);
+    }
+    await client.query('VACUUM ANALYZE');
+    step('vacuum analyze');
+  } finally {
+    client.release();
+  }
 }

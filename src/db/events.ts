@@ -54,13 +54,15 @@ export interface TrackedEvent {
 
 /**
  * One INSERT for a batch of opens and clicks. Events of a delivery that no longer exists are skipped
- * (its token was valid, but the delivery was deleted with its subscriber). Ids follow arrival order.
+ * (its token was valid, but the delivery was deleted with its subscriber, or retired by
+ * DELIVERY_RETENTION_DAYS). Ids follow arrival order. The send is written here, from the join, so the
+ * row trigger that fills it need not look each delivery up again across the partitions.
  */
 export async function insertTrackedEvents(pool: Pool, events: readonly TrackedEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   const result = await pool.query(
-    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, occurred_at, data, flags)
-     SELECT e.type, d.id, d.subscriber_id, s.list_id, e.occurred_at, e.data, string_to_array(e.flags, ',')
+    `INSERT INTO events (type, delivery_id, subscriber_id, list_id, send_id, occurred_at, data, flags)
+     SELECT e.type, d.id, d.subscriber_id, s.list_id, d.send_id, e.occurred_at, e.data, string_to_array(e.flags, ',')
      FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::jsonb[], $5::text[]) WITH ORDINALITY
           AS e (type, delivery_id, occurred_at, data, flags, n)
      JOIN deliveries d ON d.id = e.delivery_id
