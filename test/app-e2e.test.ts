@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (!ready) return;
-  stack = await startStack({ http: true, workers: true });
+  stack = await startStack({ http: true, workers: true, env: { MEDIA_DIR: mkdtempSync(path.join(tmpdir(), 'tidings-app-media-')) } });
   owner = await createOperator(stack.services.pool, 'ada@example.com', 'owner');
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -182,6 +182,57 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await context.close();
     }
   }, 240_000);
+
+  it('uploads images pasted or dropped into the composer to the media store and inserts them as Markdown where they were put', async () => {
+    const png = readFileSync(fileURLToPath(new URL('../public/img/letter-portrait.png', import.meta.url)));
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/issues/new`);
+      const editor = page.locator('.cm-content');
+      await editor.waitFor();
+      // The text as CodeMirror shows it (a short issue: every line is rendered).
+      const text = () => page.locator('.cm-line').evaluateAll((els) => els.map((e) => e.textContent).join('\n'));
+      const lines = () => page.locator('.cm-line');
+      // Paste at the end of the text, as from a screenshot tool's clipboard.
+      await lines().last().click();
+      await page.keyboard.press('Control+End');
+      const fire = (type: 'paste' | 'drop', files: Array<{ name: string; type: string; bytes: number[] }>, at?: { x: number; y: number }) =>
+        editor.evaluate((el, { type, files, at }) => {
+          const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (b: unknown[], n: string, o: { type: string }) => unknown; Uint8Array: typeof Uint8Array; ClipboardEvent: new (t: string, o: unknown) => unknown; DragEvent: new (t: string, o: unknown) => unknown };
+          const data = new g.DataTransfer();
+          for (const f of files) data.items.add(new g.File([new g.Uint8Array(f.bytes)], f.name, { type: f.type }));
+          const event = type === 'paste'
+            ? new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+            : new g.DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true, clientX: at!.x, clientY: at!.y });
+          (el as unknown as { dispatchEvent(e: unknown): boolean }).dispatchEvent(event);
+        }, { type, files, at });
+      await fire('paste', [{ name: 'chart.png', type: 'image/png', bytes: [...png] }]);
+      await expect.poll(text, { timeout: 20_000 }).toMatch(/!\[chart\]\(http:\/\/127\.0\.0\.1:\d+\/media\/[^)]+\.png\)$/);
+      expect(await text()).not.toContain('#upload-');
+      await expect.poll(() => page.getByText('chart.png uploaded').count()).toBe(1);
+      const url = /!\[chart\]\(([^)]+)\)/.exec(await text())![1];
+      const served = await fetch(url);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+      // The preview renders it (the real renderer: the image at its own width).
+      await expect.poll(() => page.frameLocator('[data-testid=preview]').locator(`img[src="${url}"]`).count(), { timeout: 20_000 }).toBe(1);
+
+      // Dropped onto the start of the introduction: it lands there, not at the cursor, as a paragraph of its own.
+      const intro = (await text()).split('\n').findIndex((l) => l.startsWith('Write the introduction'));
+      const box = (await lines().nth(intro).boundingBox())!;
+      await fire('drop', [{ name: 'portrait-again.png', type: 'image/png', bytes: [...png] }], { x: box.x + 2, y: box.y + 5 });
+      await expect.poll(async () => (await text()).split('\n').slice(intro, intro + 3).join('\n'), { timeout: 20_000 }).toMatch(/^!\[portrait-again\]\(http:[^)]+\.png\)\n\nWrite the introduction/);
+
+      // A file that only claims to be an image is refused by the server; nothing is inserted.
+      const before = await text();
+      await fire('paste', [{ name: 'fake.png', type: 'image/png', bytes: [...Buffer.from('not an image at all')] }]);
+      await expect.poll(() => page.getByText(/fake\.png was not uploaded: .+/).count(), { timeout: 20_000 }).toBe(1);
+      expect(await text()).toBe(before);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
 
   it('sends an issue again from its send page: earlier sends named, those who received it left out unless asked', async () => {
     const { context, page } = await session('en-US');

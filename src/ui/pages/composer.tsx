@@ -1,3 +1,4 @@
+import type { Text } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, api, post } from '../api';
@@ -29,6 +30,19 @@ Thanks for reading.
 
 /** Where a duplicated issue's text waits for the new composer. */
 const DUPLICATE_KEY = 'tidings.duplicate';
+/**
+ * Images dropped into the text become paragraphs of their own (a standalone image is a full-width image in
+ * the email; inside a paragraph it would be inline): blank lines are added where text touches them.
+ */
+function standalone(doc: Text, at: number): { before: string; after: string } {
+  const line = doc.lineAt(at);
+  const textBefore = doc.sliceString(line.from, at).trim() !== '';
+  const textAfter = doc.sliceString(at, line.to).trim() !== '';
+  const lineAbove = line.number > 1 && doc.line(line.number - 1).text.trim() !== '';
+  const lineBelow = line.number < doc.lines && doc.line(line.number + 1).text.trim() !== '';
+  return { before: textBefore ? '\n\n' : lineAbove ? '\n' : '', after: textAfter ? '\n\n' : lineBelow ? '\n' : '' };
+}
+
 const draftKey = (ref: string | undefined) => `tidings.draft.${ref ?? 'new'}`;
 
 interface Preview {
@@ -83,12 +97,14 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
   const [source, setSource] = useState(initial);
   const [preview, setPreview] = useState<Preview>();
   const [previewError, setPreviewError] = useState<unknown>();
-  const [width, setWidth] = useState<375 | 700>(700);
+  // A phone shows the phone-width preview first (the desktop one would not fit its screen).
+  const [width, setWidth] = useState<375 | 700>(() => (window.matchMedia('(max-width: 720px)').matches ? 375 : 700));
   const [save, setSave] = useState<SaveState>(sent ? 'sent' : 'idle');
   const lastSaved = useRef(initial);
   const [testTo, setTestTo] = useState(operator.email);
   const [testBusy, setTestBusy] = useState(false);
   const [uploadNote, setUploadNote] = useState<string>();
+  const uploads = useRef(0);
   const templates = useApi<{ templates: string[] }>('/templates');
   const debounced = useDebounced(source, 400);
 
@@ -146,20 +162,37 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
     );
   }, [preview]);
 
+  /**
+   * Each image goes to the media store; a placeholder marks its place meanwhile, so text typed during the
+   * upload does not move where the image lands. A refused image leaves no trace but the message.
+   */
   async function upload(files: File[], at: number) {
-    for (const file of files) {
+    const v = view.current;
+    if (!v) return;
+    const cores = files.map((file) => `![${t('composer.uploading', { name: file.name }).replace(/[\[\]]/g, '')}](#upload-${++uploads.current})`);
+    // Each placeholder carries the blank lines around it, so a refused image leaves the text as it was.
+    const { before, after } = standalone(v.state.doc, at);
+    const pending = files.map((file, i) => ({ file, core: cores[i], mark: (i === 0 ? before : '') + cores[i] + (i < files.length - 1 ? '\n\n' : after) }));
+    insertText(v, at, pending.map((p) => p.mark).join(''));
+    for (const { file, core, mark } of pending) {
       setUploadNote(t('composer.uploading', { name: file.name }));
+      let replacement: string | undefined;
       try {
         const form = new FormData();
         form.append('file', file);
         // No content type given: the browser sets multipart/form-data with its boundary.
         const res = await api<{ url: string }>('POST', '/media', undefined, { raw: form, contentType: null });
-        const url = res.url;
-        if (view.current) insertText(view.current, at, `![${file.name.replace(/\.[^.]+$/, '').replace(/[\[\]]/g, '')}](${url})`);
+        replacement = `![${file.name.replace(/\.[^.]+$/, '').replace(/[\[\]]/g, '')}](${res.url})`;
         setUploadNote(t('composer.uploaded', { name: file.name }));
       } catch (err) {
         setUploadNote(t('composer.uploadFailed', { name: file.name, reason: errorMessage(err) }));
       }
+      const current = view.current;
+      if (!current) return;
+      const doc = current.state.doc.toString();
+      const [find, insert] = replacement === undefined ? [mark, ''] : [core, replacement];
+      const where = doc.indexOf(find);
+      if (where >= 0) current.dispatch({ changes: { from: where, to: where + find.length, insert } });
     }
   }
 
