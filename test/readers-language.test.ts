@@ -83,7 +83,7 @@ describe('a zh-CN list speaks Chinese to its readers, an en list English', () =>
     expect(done.status).toBe(202);
     const donePage = await done.text();
     expect(donePage).toContain('<html lang="zh-CN">');
-    expect(donePage).toContain('确认链接');
+    expect(donePage).toContain('确认邮件');
     expect(englishIn(donePage)).toEqual([]);
 
     const message = await waitFor(async () => stack.smtp.messages.find((m) => m.to[0] === 'li@example.com'));

@@ -67,3 +67,43 @@ export async function setReaderLists(pool: Pool, subscriberId: number, keep: rea
     [subscriberId, keep],
   );
 }
+
+/** Who a reader email may go to: an address that is stored, not blocked and not suppressed. */
+export interface ReaderContact {
+  id: number;
+  email: string;
+  name: string;
+  /** Blocked, or on the suppression list (bounced, complained, removed by an operator): nothing goes to it. */
+  unreachable: boolean;
+  subscriptions: { listId: number; name: string; language: string; status: SubscriptionStatus }[];
+}
+
+/** A reader by id or by address (any case), with their subscriptions, for the emails the reader pages send. */
+export async function findReaderContact(pool: Pool, by: { id: number } | { email: string }): Promise<ReaderContact | undefined> {
+  const { rows } = await pool.query<ReaderContact>(
+    `SELECT p.id, p.email, p.name,
+            (p.status <> 'active' OR EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(p.email))) AS unreachable,
+            coalesce((SELECT json_agg(json_build_object('listId', l.id, 'name', l.name, 'language', l.language, 'status', s.status) ORDER BY l.name)
+                      FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE s.subscriber_id = p.id), '[]') AS subscriptions
+     FROM subscribers p WHERE ${'id' in by ? 'p.id = $1::bigint' : 'lower(p.email) = lower($1)'}`,
+    ['id' in by ? String(by.id) : by.email],
+  );
+  return rows[0];
+}
+
+/**
+ * Where a reader stands on one list, for the pages that would (re)start a subscription: no such
+ * subscription, already confirmed, an address nothing may go to, or open to confirming.
+ */
+export async function subscriptionStanding(
+  pool: Pool,
+  listId: number,
+  subscriberId: number,
+): Promise<{ kind: 'unknown' } | { kind: 'confirmed' } | { kind: 'unreachable' } | { kind: 'open'; reader: ReaderContact }> {
+  const reader = await findReaderContact(pool, { id: subscriberId });
+  const status = reader?.subscriptions.find((s) => s.listId === listId)?.status;
+  if (!reader || !status) return { kind: 'unknown' };
+  if (status === 'confirmed') return { kind: 'confirmed' };
+  if (reader.unreachable) return { kind: 'unreachable' };
+  return { kind: 'open', reader };
+}

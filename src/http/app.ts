@@ -19,6 +19,7 @@ import { apiRouter } from './api';
 import { HELMET_OPTIONS } from './security-headers';
 import { ClickTargets } from './click-targets';
 import { TrackingHits } from './tracking-hits';
+import { ReaderEmails } from './reader-emails';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -38,10 +39,12 @@ export function createApp(services: Services, hits: TrackingHits = createTrackin
   app.use(httpMetrics);
   app.use(healthRoutes(services));
   app.use(trackingRoutes(hits));
-  app.use(unsubscribeRoutes(services));
-  app.use(subscribeRoutes(services));
-  app.use(confirmRoutes(services));
-  app.use(preferencesRoutes(services));
+  // One set of reader-email limits for every page that sends one.
+  const readerEmails = new ReaderEmails(services);
+  app.use(unsubscribeRoutes(services, readerEmails));
+  app.use(subscribeRoutes(services, readerEmails));
+  app.use(confirmRoutes(services, readerEmails));
+  app.use(preferencesRoutes(services, readerEmails));
   app.use(archiveRoutes(services));
   app.use(webhookRoutes(services));
   app.use('/api', apiRouter(services));

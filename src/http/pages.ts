@@ -45,3 +45,29 @@ export function requestCatalogue(req: Pick<IncomingMessage, 'headers'>): Catalog
   const header = req.headers['accept-language'];
   return catalogueFor(negotiateLanguage(Array.isArray(header) ? header[0] : header));
 }
+
+/**
+ * A labelled text or email input. With `error`, the message stands right under the field, tied to it
+ * (aria-describedby) and announced, and the field says it is invalid: a reader sees what to fix where.
+ */
+export function inputField(field: { id: string; name: string; label: string; type: 'email' | 'text'; value?: string; error?: string; required?: boolean; autocomplete: string; maxlength?: number }): string {
+  const errorId = `${field.id}-error`;
+  const attributes = [
+    `id="${escapeHtml(field.id)}"`,
+    `name="${escapeHtml(field.name)}"`,
+    `type="${field.type}"`,
+    field.required ? 'required' : '',
+    `autocomplete="${escapeHtml(field.autocomplete)}"`,
+    field.maxlength ? `maxlength="${field.maxlength}"` : '',
+    field.value ? `value="${escapeHtml(field.value)}"` : '',
+    field.error ? `aria-invalid="true" aria-describedby="${escapeHtml(errorId)}"` : '',
+  ].filter(Boolean);
+  return `<p><label for="${escapeHtml(field.id)}">${escapeHtml(field.label)}</label><br>
+<input ${attributes.join(' ')}>${field.error ? `\n<span class="field-error" id="${escapeHtml(errorId)}" role="alert">${escapeHtml(field.error)}</span>` : ''}</p>`;
+}
+
+/** A form that is one button: every change a reader makes is a POST (link scanners follow GETs). */
+export function buttonForm(action: string, label: string, hidden: Record<string, string> = {}): string {
+  const fields = Object.entries(hidden).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('');
+  return `<form method="post" action="${escapeHtml(action)}">${fields}<p><button type="submit">${escapeHtml(label)}</button></p></form>`;
+}

@@ -69,9 +69,19 @@ export class Links {
   }
 
   readConfirm(token: string, now = nowSeconds()): { subscriberId: number; listId: number } | null {
+    const link = this.inspectConfirm(token, now);
+    return link && !link.expired ? { subscriberId: link.subscriberId, listId: link.listId } : null;
+  }
+
+  /**
+   * What a confirmation token says, expired or not (an expired link is still ours: its page offers a fresh
+   * one to the address it was for); null when it is not a valid confirmation token.
+   */
+  inspectConfirm(token: string, now = nowSeconds()): { subscriberId: number; listId: number; expired: boolean } | null {
     const ids = this.tokens.decode('confirm', token);
-    if (!ids || ids.length !== 3 || !fresh(ids[2], CONFIRM_TTL_SECONDS, now)) return null;
-    return { subscriberId: ids[0], listId: ids[1] };
+    const age = ids && ids.length === 3 ? ageOf(ids[2], CONFIRM_TTL_SECONDS, now) : 'invalid';
+    if (!ids || age === 'invalid') return null;
+    return { subscriberId: ids[0], listId: ids[1], expired: age === 'expired' };
   }
 
   /** A subscriber's preferences page (lists, data download, deletion); expires after PREFERENCES_TTL_SECONDS. */
@@ -80,9 +90,16 @@ export class Links {
   }
 
   readPreferences(token: string, now = nowSeconds()): { subscriberId: number } | null {
+    const link = this.inspectPreferences(token, now);
+    return link && !link.expired ? { subscriberId: link.subscriberId } : null;
+  }
+
+  /** What a preferences token says, expired or not; null when it is not a valid preferences token. */
+  inspectPreferences(token: string, now = nowSeconds()): { subscriberId: number; expired: boolean } | null {
     const ids = this.tokens.decode('preferences', token);
-    if (!ids || ids.length !== 2 || !fresh(ids[1], PREFERENCES_TTL_SECONDS, now)) return null;
-    return { subscriberId: ids[0] };
+    const age = ids && ids.length === 2 ? ageOf(ids[1], PREFERENCES_TTL_SECONDS, now) : 'invalid';
+    if (!ids || age === 'invalid') return null;
+    return { subscriberId: ids[0], expired: age === 'expired' };
   }
 
   /** The VERP envelope sender of a delivery: a bounce to it names the delivery, and cannot be forged. */
@@ -99,7 +116,11 @@ export class Links {
   }
 }
 
-/** Issued no later than a minute from now (clock skew between processes) and not older than `ttl`. */
-function fresh(issuedAt: number, ttlSeconds: number, now: number): boolean {
-  return issuedAt <= now + 60 && now - issuedAt <= ttlSeconds;
+/**
+ * A token issued more than a minute from now is not one a clock skew between processes explains: invalid.
+ * Older than `ttl`: expired.
+ */
+function ageOf(issuedAt: number, ttlSeconds: number, now: number): 'fresh' | 'expired' | 'invalid' {
+  if (issuedAt > now + 60) return 'invalid';
+  return now - issuedAt <= ttlSeconds ? 'fresh' : 'expired';
 }

@@ -2,13 +2,12 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Services } from '../../app/services';
 import { findListBySlug, type List } from '../../db/lists';
-import { claimConfirmationEmail, subscribeFromForm } from '../../db/subscribe-form';
-import { buildConfirmationEmail } from '../../mail/confirmation-email';
+import { subscribeFromForm } from '../../db/subscribe-form';
 import { checkEmailAddress } from '../../mail/email-address';
 import { escapeHtml, singleLine } from '../../render/slots';
-import { listSender } from '../../send/sender';
 import { catalogueFor, type Catalogue } from '../../i18n/catalogues';
-import { notice, page, requestCatalogue } from '../pages';
+import { inputField, notice, page, requestCatalogue } from '../pages';
+import type { ReaderEmails } from '../reader-emails';
 
 /** Subscribe requests per client address per minute. */
 export const SUBSCRIBE_PER_IP_PER_MINUTE = 20;
@@ -22,15 +21,21 @@ const wantsJson = (req: Request) => Boolean(req.is('application/json')) || req.a
  * POST /subscribe (form or JSON: email, name, list) and GET /subscribe/:list (a plain form any site can
  * link to or embed). The answer is the same, in status, body and timing, whatever the address's state
  * (new, subscribed, unsubscribed, blocked): the database work and the email happen after the response.
- * Limits: requests per client address (Redis), one confirmation email per address per 24 hours (Redis,
- * and a database claim that also holds when Redis is down), a honeypot field, a small body.
+ * Limits: requests per client address (Redis), one confirmation email per subscription per 24 hours
+ * (ReaderEmails), a honeypot field, a small body. An address that is not an address is the one answer that
+ * differs: the form again, with what was typed and the message next to the field.
  */
-export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'pool' | 'redis' | 'links' | 'dkim' | 'readerMail' | 'background'>): Router {
+export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'pool' | 'redis' | 'background'>, readerEmails: ReaderEmails): Router {
   const router = Router();
   const { config, log } = services;
   const perIp = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:subscribe-ip`, points: SUBSCRIBE_PER_IP_PER_MINUTE, duration: 60 });
-  const perAddress = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: `${config.queuePrefix}:rl:confirm-email`, points: 1, duration: 24 * 3600 });
-  const { dkim } = services;
+
+  /** The form page; other sites may embed it in a frame, also when it comes back with a message. */
+  const formPage = (res: Response, status: number, t: Catalogue, list: List, typed?: FormValues) => {
+    res.removeHeader('X-Frame-Options');
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors *");
+    res.status(status).send(page(t, t.subscribeTitle(list.name), subscribeForm(t, list, typed)));
+  };
 
   router.get('/subscribe/:list', async (req, res) => {
     const list = await findListBySlug(services.pool, req.params.list);
@@ -38,11 +43,7 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       const t = requestCatalogue(req);
       return res.status(404).send(notice(t, t.notFoundTitle, t.listNotFound));
     }
-    const t = catalogueFor(list.language);
-    // Other sites may embed this form in a frame.
-    res.removeHeader('X-Frame-Options');
-    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors *");
-    res.send(page(t, t.subscribeTitle(list.name), subscribeForm(t, list)));
+    formPage(res, 200, catalogueFor(list.language), list);
   });
 
   router.post(
@@ -73,7 +74,10 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       const list = await findListBySlug(services.pool, slug);
       if (!list) return fail(404, t.listNotFound);
       t = catalogueFor(list.language);
-      if (!address.ok) return fail(400, t.subscribeInvalidEmail);
+      if (!address.ok) {
+        if (json) return fail(400, t.subscribeInvalidEmail);
+        return formPage(res, 400, t, list, { email: field('email').slice(0, 320), name, error: t.subscribeInvalidEmail });
+      }
       const email = address.address;
 
       const message = list.doubleOptIn ? t.subscribeDoneDoubleOptIn : t.subscribeDoneSingleOptIn;
@@ -98,33 +102,7 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       log.info({ event: 'subscribe.processed', listId: list.id, action: outcome.action }, 'subscription form processed');
       return;
     }
-    // One confirmation email per address per 24 hours: Redis first (cheap under a flood), then the
-    // database claim decides for good.
-    const allowed = await perAddress.consume(email.toLowerCase()).then(
-      () => true,
-      (err) => !(err instanceof RateLimiterRes),
-    );
-    if (!allowed || !(await claimConfirmationEmail(services.pool, list.id, outcome.subscriberId))) {
-      log.info({ event: 'subscribe.confirmation_limited', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email already sent recently');
-      return;
-    }
-    const sender = listSender(config, list);
-    const t = catalogueFor(list.language);
-    const raw = buildConfirmationEmail({
-      from: sender,
-      to: { name, address: email },
-      sendingDomain: sender.domain,
-      lang: t.lang,
-      subject: t.confirmEmailSubject(list.name),
-      intro: t.confirmEmailIntro(list.name),
-      button: t.confirmEmailButton,
-      outro: t.confirmEmailOutro,
-      confirmUrl: services.links.confirm(outcome.subscriberId, list.id),
-      dkim,
-    });
-    const mailer = await services.readerMail.get();
-    await mailer.send({ from: sender.address, to: email }, raw);
-    log.info({ event: 'subscribe.confirmation_sent', listId: list.id, subscriberId: outcome.subscriberId }, 'confirmation email sent');
+    await readerEmails.confirmation(list, { id: outcome.subscriberId, email, name });
   }
 
   // A body over the limit: 413, in the form the client asked for.
@@ -134,7 +112,7 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
       return wantsJson(req) ? res.status(413).json({ error: t.bodyTooLarge }) : res.status(413).send(notice(t, t.errorTitle, t.bodyTooLarge));
     }
     if (err.status === 400 && err.type === 'entity.parse.failed') {
-      return res.status(400).json({ error: 'The request body is not valid JSON.' });
+      return res.status(400).json({ error: requestCatalogue(req).invalidJson });
     }
     next(err);
   });
@@ -142,14 +120,18 @@ export function subscribeRoutes(services: Pick<Services, 'config' | 'log' | 'poo
   return router;
 }
 
-function subscribeForm(t: Catalogue, list: List): string {
+interface FormValues {
+  email: string;
+  name: string;
+  error: string;
+}
+
+function subscribeForm(t: Catalogue, list: List, typed?: FormValues): string {
   const id = (name: string) => `f-${name}`;
   return `<form method="post" action="/subscribe">
 <input type="hidden" name="list" value="${escapeHtml(list.slug)}">
-<p><label for="${id('email')}">${escapeHtml(t.subscribeEmailLabel)}</label><br>
-<input id="${id('email')}" name="email" type="email" required autocomplete="email" style="font:inherit;width:100%;padding:.4rem"></p>
-<p><label for="${id('name')}">${escapeHtml(t.subscribeNameLabel)}</label><br>
-<input id="${id('name')}" name="name" type="text" autocomplete="name" maxlength="200" style="font:inherit;width:100%;padding:.4rem"></p>
+${inputField({ id: id('email'), name: 'email', type: 'email', label: t.subscribeEmailLabel, required: true, autocomplete: 'email', value: typed?.email, error: typed?.error })}
+${inputField({ id: id('name'), name: 'name', type: 'text', label: t.subscribeNameLabel, autocomplete: 'name', maxlength: 200, value: typed?.name })}
 <p style="position:absolute;left:-10000px" aria-hidden="true"><label for="${id(HONEYPOT_FIELD)}">${escapeHtml(t.subscribeHoneypotLabel)}</label>
 <input id="${id(HONEYPOT_FIELD)}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></p>
 <p><button type="submit">${escapeHtml(t.subscribeButton)}</button></p>

@@ -3,7 +3,7 @@ import { escapeHtml, singleLine } from '../render/slots';
 import type { DkimSigner } from './dkim';
 import { foldHeader, mailboxHeader, rfc5322Date, unstructuredHeader } from './headers';
 
-export interface ConfirmationEmailInput {
+export interface LinkEmailInput {
   from: { name: string; address: string };
   to: { name: string; address: string };
   sendingDomain: string;
@@ -14,35 +14,41 @@ export interface ConfirmationEmailInput {
   intro: string;
   button: string;
   outro: string;
-  confirmUrl: string;
+  url: string;
+  /** More personal links, one a line under the button ("Unsubscribe from …"). */
+  more?: { label: string; url: string }[];
   dkim?: DkimSigner;
 }
 
 const base64Lines = (text: string) => (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n') + '\r\n';
 
 /**
- * The double opt-in email: short, multipart/alternative (text first), UTF-8, every header encoded and
- * folded by the same helpers as newsletters, and DKIM-signed when configured. The subscriber's name goes
- * through singleLine (no header injection) and escapeHtml.
+ * An email a reader gets from the reader pages, with one personal link as a button: the double opt-in
+ * email, a fresh link for an expired one, the links asked for on the unsubscribe page. Short,
+ * multipart/alternative (text first), UTF-8, every header encoded and folded by the same helpers as
+ * newsletters, and DKIM-signed when configured. The subscriber's name goes through singleLine (no header
+ * injection) and escapeHtml.
  */
-export function buildConfirmationEmail(input: ConfirmationEmailInput, now = new Date()): Buffer {
-  const boundary = `----=_tidings_confirm_${randomBytes(12).toString('hex')}`;
+export function buildLinkEmail(input: LinkEmailInput, now = new Date()): Buffer {
+  const boundary = `----=_tidings_link_${randomBytes(12).toString('hex')}`;
   const head = [
     mailboxHeader('From', input.from.name, input.from.address),
     mailboxHeader('To', singleLine(input.to.name), input.to.address),
     unstructuredHeader('Subject', singleLine(input.subject)),
     `Date: ${rfc5322Date(now)}`,
-    `Message-ID: <tidings.confirm.${randomBytes(10).toString('hex')}@${input.sendingDomain}>`,
+    `Message-ID: <tidings.link.${randomBytes(10).toString('hex')}@${input.sendingDomain}>`,
     foldHeader('Auto-Submitted', ['auto-generated']),
     `Content-Language: ${input.lang.replace(/[^A-Za-z0-9-]/g, '')}`,
     'MIME-Version: 1.0',
     `Content-Type: multipart/alternative;\r\n boundary="${boundary}"`,
   ].join('\r\n');
-  const text = `${input.intro}\n\n${input.confirmUrl}\n\n${input.outro}\n`;
+  const more = input.more ?? [];
+  const text = `${input.intro}\n\n${input.url}\n\n${more.map((l) => `${l.label}: ${l.url}\n`).join('')}${more.length ? '\n' : ''}${input.outro}\n`;
   const html = `<!doctype html><html lang="${escapeHtml(input.lang)}"><body style="font-family:sans-serif;line-height:1.5">
 <p>${escapeHtml(input.intro)}</p>
-<p><a href="${escapeHtml(input.confirmUrl)}" style="display:inline-block;padding:10px 18px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(input.button)}</a></p>
-<p>${escapeHtml(input.outro)}</p>
+<p><a href="${escapeHtml(input.url)}" style="display:inline-block;padding:10px 18px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(input.button)}</a></p>
+${more.length ? `<ul>${more.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`).join('')}</ul>
+` : ''}<p>${escapeHtml(input.outro)}</p>
 </body></html>`;
   const body = Buffer.from(
     `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(text)}` +
