@@ -6,6 +6,8 @@ import { parseDkimPrivateKey } from './security/dkim-keys';
 import { DEFAULT_RETRY_SCHEDULE, parseSteps, retrySchedule, type RetrySchedule } from './send/retry-schedule';
 import { DEFAULT_PACE_POLICY, parseDomainLimits, type DomainLimits, type PacePolicy } from './send/domain-limits';
 import { DEFAULT_AUTO_PAUSE, parsePercent, type AutoPausePolicy } from './send/auto-pause';
+import { smtpRouteNames } from './util/smtp-route-name';
+import { parseWarmup, type WarmupPlan } from './send/warmup';
 
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
@@ -118,6 +120,8 @@ const schema = z.object({
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   // Auto-pause (issue 15): a send pauses itself when its last AUTO_PAUSE_WINDOW deliveries bounce hard or
   // draw complaints above these rates (per cent).
+  // Warm-up of new routes (issue 15): 'day1=500, then x1.5 daily up to 200000', or per route 'host:port day1=…; …'.
+  WARMUP: z.string().optional(),
   AUTO_PAUSE_WINDOW: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_AUTO_PAUSE.window),
   AUTO_PAUSE_HARD_BOUNCE_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.hardBounceRate)),
   AUTO_PAUSE_COMPLAINT_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.complaintRate)),
@@ -194,6 +198,8 @@ export interface Config {
   readonly trustProxy: number | string | false;
   /** METRICS_PORT/METRICS_HOST: where this process answers GET /metrics on a listener of its own (port unset: none). */
   readonly metrics: { readonly port: number | undefined; readonly host: string };
+  /** WARMUP: the daily caps of new SMTP routes (src/send/warmup.ts); unset, no caps. */
+  readonly warmup: WarmupPlan | undefined;
   /** AUTO_PAUSE_*: when a send pauses itself for its hard-bounce or complaint rate. */
   readonly autoPause: AutoPausePolicy;
   /** EVENT_RETENTION_DAYS / DELIVERY_RETENTION_DAYS; undefined keeps that history for ever. */
@@ -246,6 +252,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       domainLimits = parseDomainLimits(v.DOMAIN_LIMITS);
     } catch (err) {
       throw new ConfigError('DOMAIN_LIMITS', (err as Error).message);
+    }
+  }
+  let warmup: WarmupPlan | undefined;
+  if (v.WARMUP) {
+    try {
+      warmup = parseWarmup(v.WARMUP, v.SMTP_URL ? smtpRouteNames(v.SMTP_URL) : undefined);
+    } catch (err) {
+      throw new ConfigError('WARMUP', (err as Error).message);
     }
   }
   let redisCluster: RedisClusterTarget | undefined;
@@ -303,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaDir: v.MEDIA_DIR,
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     issueDefaults: Object.freeze({ postal_address: v.POSTAL_ADDRESS, default_name: v.DEFAULT_NAME }),
+    warmup,
     autoPause: Object.freeze({
       window: v.AUTO_PAUSE_WINDOW,
       hardBounceRate: parsePercent(v.AUTO_PAUSE_HARD_BOUNCE_RATE),

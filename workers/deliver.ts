@@ -8,6 +8,7 @@ import type { Logger } from '../src/log';
 import { wireAddress } from '../src/mail/email-address';
 import { SmtpError, type Mailer } from '../src/mail/mailer';
 import type { DeliverJobData } from '../src/queue/queues';
+import type { WarmupGate } from '../src/queue/warmup-gate';
 import { retryDelayMs } from '../src/send/retry-schedule';
 
 /** How soon a delivery whose route failed at the connection level is tried again (once; see below). */
@@ -53,6 +54,8 @@ export interface DeliverDeps {
   /** Puts permanent refusals through the bounce policy (applyBounceReports). */
   applyRefusals(reports: BounceReport[]): Promise<unknown>;
   log: Logger;
+  /** WARMUP: which route may take the message today; unset, the mailer chooses and nothing is capped. */
+  warmup?: Pick<WarmupGate, 'reserve' | 'release'>;
   config: Pick<Config, 'deliveryLockSeconds' | 'policyFailureLimit' | 'retry' | 'throttlesPerAttempt' | 'throttlePauseSeconds'>;
 }
 
@@ -69,6 +72,8 @@ export class DeliverProcessor {
   worker?: Worker<DeliverJobData>;
   /** DOMAIN_LIMITS: slows only the domain group of a throttled job; false when the job has no group. */
   deferred?: (job: Job<DeliverJobData>) => Promise<boolean>;
+  /** DOMAIN_LIMITS: holds the job's own queue for `ms`; false when the job's queue is the main one. */
+  holdQueue?: (job: Job<DeliverJobData>, ms: number) => Promise<boolean>;
   /** Sends for which this process saw a 5.7.x refusal: only their streaks need writing. */
   private readonly policyStreakSends = new Set<number>();
   private readonly finishChecks = new Map<number, { last: number; timer?: NodeJS.Timeout }>();
@@ -106,9 +111,16 @@ export class DeliverProcessor {
     const messageId = message.template.messageId(delivery.id);
     const base = { id: delivery.id, sendId: delivery.sendId, messageId };
     let failure: SmtpError;
+    // WARMUP: a route with room today, or every route has reached its cap and the delivery waits for tomorrow.
+    let route: string | undefined;
+    if (this.deps.warmup && this.deps.mailer.preferredRoutes) {
+      const grant = await this.deps.warmup.reserve(this.deps.mailer.preferredRoutes());
+      if (grant.held) return this.holdForWarmup(job, token, base, grant.until, grant.waitMs);
+      route = grant.route;
+    }
     const smtpStarted = performance.now();
     try {
-      const result = await this.deps.mailer.send({ from: message.envelopeFor(delivery.id), to }, prepared);
+      const result = await this.deps.mailer.send({ from: message.envelopeFor(delivery.id), to }, prepared, route);
       recordSmtpLatency(result.route, (performance.now() - smtpStarted) / 1000);
       recordSent(result.route);
       await this.results.add({ ...base, status: 'sent', smtpResponse: result.response, failureKind: null, route: result.route });
@@ -116,6 +128,10 @@ export class DeliverProcessor {
     } catch (err) {
       failure = err instanceof SmtpError ? err : new SmtpError('temporary', undefined, (err as Error).message, 'unknown', delivery.email, err);
       recordSmtpLatency(failure.route, (performance.now() - smtpStarted) / 1000);
+    }
+    // The server never took the message (no connection, or it asked us to slow down): the day's slot is given back.
+    if (route !== undefined && (failure.responseCode === undefined || failure.kind === 'throttled')) {
+      this.deps.warmup!.release(route).catch((err) => this.deps.log.warn({ event: 'warmup.release_failed', route, err }, 'could not give back a warm-up slot'));
     }
 
     const context = { attempt: delivery.attempts, response: failure.response, route: failure.route, kind: failure.kind };
@@ -155,6 +171,23 @@ export class DeliverProcessor {
     log().info({ event: 'delivery.retrying', ...context, delayMs: delay, nextAttemptAt }, 'delivery will be retried');
     return this.retryLater(job, token, delay);
   };
+
+  /**
+   * Every route reached its warm-up cap for the day: the delivery goes back to `queued` as it was (its attempt
+   * given back, nothing counted against it), its job back to the queue, and the queue waits until the next
+   * day, so the waiting deliveries are not claimed again meanwhile (BullMQ's workers look every 30 s).
+   */
+  private async holdForWarmup(job: Job<DeliverJobData>, token: string | undefined, base: { id: number; sendId: number; messageId: string }, until: Date, waitMs: number): Promise<never> {
+    const smtpResponse = `held by the warm-up: every route reached today's cap; the next day starts ${until.toISOString()}`;
+    await this.results.add({ ...base, status: 'queued', held: true, smtpResponse, failureKind: null, route: null });
+    const ms = Math.max(1_000, waitMs);
+    if (await this.holdQueue?.(job, ms)) throw Worker.RateLimitError();
+    if (this.worker) {
+      await this.worker.rateLimit(ms);
+      throw Worker.RateLimitError();
+    }
+    return this.retryLater(job, token, ms);
+  }
 
   /** Puts the job back in Redis to run again after `delayMs` (the attempt is counted on the delivery row). */
   private async retryLater(job: Job<DeliverJobData>, token: string | undefined, delayMs: number): Promise<never> {

@@ -99,6 +99,14 @@ export class DomainWorkers {
     return true;
   }
 
+  /** Holds the job's queue for `ms` (the warm-up's caps are reached); false when the queue is not one of ours. */
+  async hold(job: Job<DeliverJobData>, ms: number): Promise<boolean> {
+    const worker = this.workers.get(job.queueName);
+    if (!worker) return false;
+    await worker.rateLimit(ms);
+    return true;
+  }
+
   private async syncPaces(): Promise<void> {
     for (const [queueName, group] of this.groups) {
       if (!group) continue;

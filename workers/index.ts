@@ -8,6 +8,7 @@ import type { Mailer } from '../src/mail/mailer';
 import { DELIVER_QUEUE, deliverBacklog, enqueueDeliveries, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
 import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { RouteHealthPublisher } from '../src/queue/route-health';
+import { WarmupGate } from '../src/queue/warmup-gate';
 import { reconcile } from '../src/send/reconcile';
 import { DeliverProcessor } from './deliver';
 import { DomainWorkers } from './domain-workers';
@@ -56,7 +57,12 @@ async function checkNodeEvictionPolicy(redis: RedisClient, services: Pick<Servic
  * Starts the fan-out and deliver workers of this process and its reconciler. Each worker has its own Redis
  * connection (BullMQ blocks on it); the SMTP transport is one pool per route shared by all deliver jobs.
  */
-export async function startWorkers(services: Services, mailer: Mailer, options: { concurrency: number }): Promise<RunningWorkers> {
+export async function startWorkers(
+  services: Services,
+  mailer: Mailer,
+  /** `clock`: the warm-up's clock (tests put it just before midnight); Date.now otherwise. */
+  options: { concurrency: number; clock?: () => number },
+): Promise<RunningWorkers> {
   const { config, log } = services;
   await checkRedisEvictionPolicy(services.redis, services);
   const fanoutConnection = createRedis(config);
@@ -77,6 +83,9 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
     links: services.links,
     applyRefusals: (reports) => applyBounceReports(services, reports),
     log,
+    warmup: config.warmup
+      ? new WarmupGate({ redis: services.redis, pool: services.pool, prefix: config.queuePrefix, plan: config.warmup, log, now: options.clock })
+      : undefined,
     config,
   });
   const deliverOptions = {
@@ -108,7 +117,10 @@ export async function startWorkers(services: Services, mailer: Mailer, options: 
       ];
   const deliver = deliverWorkers.find((w) => w.name === DELIVER_QUEUE)!;
   deliverProcessor.worker = deliver;
-  if (domains) deliverProcessor.deferred = (job) => domains.deferred(job);
+  if (domains) {
+    deliverProcessor.deferred = (job) => domains.deferred(job);
+    deliverProcessor.holdQueue = (job, ms) => domains.hold(job, ms);
+  }
   for (const worker of [fanout, ...deliverWorkers] as Worker[]) {
     worker.on('error', (err) => log.error({ event: 'worker.error', queue: worker.name, err }, 'worker error'));
     worker.on('failed', (job, err) => {

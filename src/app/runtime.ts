@@ -26,7 +26,8 @@ export async function createMailer(config: Config, log: Logger): Promise<MailerS
   const smtp = createSmtpMailer({ url: capture.url, poolSize: config.smtpPoolSize });
   return {
     mailer: {
-      send: (envelope, raw) => smtp.send(envelope, raw),
+      send: (envelope, raw, route) => smtp.send(envelope, raw, route),
+      preferredRoutes: () => smtp.preferredRoutes(),
       breakers: () => smtp.breakers(),
       async close() {
         await smtp.close();

@@ -153,6 +153,8 @@ export interface DeliveryResult {
   route: string | null;
   /** `retrying`: when the next attempt is due. */
   nextAttemptAt?: Date | null;
+  /** `queued` by the warm-up (no route has room today): no throttle is counted either. */
+  held?: boolean;
 }
 
 /** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
@@ -167,14 +169,14 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
          -- A delivery put back because the server asked us to slow down did not use up an attempt.
          attempts = CASE WHEN r.status = 'queued' THEN greatest(d.attempts - 1, 0) ELSE d.attempts END,
          -- Throttles are counted until an attempt is spent (bounded by THROTTLES_PER_ATTEMPT in the worker).
-         throttles = CASE WHEN r.status = 'queued' THEN d.throttles + 1 ELSE 0 END,
+         throttles = CASE WHEN r.held THEN d.throttles WHEN r.status = 'queued' THEN d.throttles + 1 ELSE 0 END,
          next_attempt_at = r.next_attempt_at,
          smtp_route = coalesce(r.route, d.smtp_route),
          sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE d.sent_at END,
          locked_until = NULL,
          updated_at = now()
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-          AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at)
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
+          AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at, held)
      WHERE d.id = r.id AND d.status = 'sending'`,
     values: [
       results.map((r) => r.id),
@@ -184,6 +186,7 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
       results.map((r) => r.failureKind),
       results.map((r) => r.route),
       results.map((r) => r.nextAttemptAt ?? null),
+      results.map((r) => r.held ?? false),
     ],
   });
 }

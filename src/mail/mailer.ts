@@ -1,6 +1,7 @@
 import { TidingsError } from '../errors';
 import type { PreparedMessage } from './message-template';
 import { classifyReply, type ReplyClassification, type ReplyVerdict } from './reply-verdict';
+import { smtpRouteName } from '../util/smtp-route-name';
 import { SmtpPool } from './smtp-pool';
 
 export interface Envelope {
@@ -17,8 +18,13 @@ export interface SendResult {
 
 /** Sends one finished message. The engine depends on this, not on nodemailer. */
 export interface Mailer {
-  /** `message`: any message as bytes, or one MessageTemplate prepared (written to the server as it is). */
-  send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult>;
+  /**
+   * `message`: any message as bytes, or one MessageTemplate prepared (written to the server as it is).
+   * `route`: the route to take (one of preferredRoutes(), as the warm-up chose it); unset, the mailer's choice.
+   */
+  send(envelope: Envelope, message: Buffer | PreparedMessage, route?: string): Promise<SendResult>;
+  /** The routes in the order the next message would try them (round robin, routes out of rotation last). */
+  preferredRoutes?(): string[];
   close(): Promise<void>;
   /** Each route's circuit breaker as this process sees it (what the dashboard shows, via src/queue/route-health.ts). */
   breakers?(): RouteBreaker[];
@@ -126,7 +132,7 @@ export function parseSmtpRoutes(smtpUrl: string, defaultPoolSize: number): SmtpR
     url.searchParams.delete('pool');
     const poolSize = pool === null ? defaultPoolSize : Number(pool);
     if (!Number.isInteger(poolSize) || poolSize < 1) throw new TidingsError('CONFIG_INVALID', `SMTP_URL: pool=${pool} is not a positive integer`);
-    return { name: `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`, url: url.toString(), poolSize };
+    return { name: smtpRouteName(url), url: url.toString(), poolSize };
   });
 }
 
@@ -189,8 +195,8 @@ export class RoutedMailer implements Mailer {
     }));
   }
 
-  async send(envelope: Envelope, message: Buffer | PreparedMessage): Promise<SendResult> {
-    const state = this.pick();
+  async send(envelope: Envelope, message: Buffer | PreparedMessage, route?: string): Promise<SendResult> {
+    const state = (route !== undefined && this.states.find((s) => s.route.name === route)) || this.pick();
     try {
       const response = await state.pool.send(envelope.from, envelope.to, message);
       state.failures = 0;
@@ -209,6 +215,14 @@ export class RoutedMailer implements Mailer {
 
   async close(): Promise<void> {
     for (const state of this.states) state.pool.close();
+  }
+
+  preferredRoutes(): string[] {
+    const now = Date.now();
+    const start = this.next;
+    this.next = (this.next + 1) % this.states.length;
+    const order = this.states.map((_, i) => this.states[(start + i) % this.states.length]);
+    return [...order.filter((s) => s.openUntil <= now), ...order.filter((s) => s.openUntil > now)].map((s) => s.route.name);
   }
 
   private pick(): RouteState {

@@ -4,14 +4,17 @@ import { listRecentSends } from '../../db/recent-sends';
 import { countDeliveries, getSend } from '../../db/sends';
 import { cancelSend, pauseSend, resumeSend, retryFailed, startSend } from '../../send/control';
 import { getSendStats } from '../../stats/send-stats';
+import { warmupStatus } from '../../send/warmup-status';
+import type { Config } from '../../config';
 import { route } from './route';
 import * as s from './schemas';
 
 const byId = z.object({ id: s.id });
 
-async function sendWithCounts(services: { pool: Pool }, id: number) {
+async function sendWithCounts(services: { pool: Pool; config: Pick<Config, 'warmup'> }, id: number) {
   const [send, counts] = await Promise.all([getSend(services.pool, id), countDeliveries(services.pool, id)]);
-  return { ...send, counts };
+  // WARMUP: how many of the send's deliveries the routes' daily caps hold back, and until when (null: none).
+  return { ...send, counts, warmup: await warmupStatus(services.pool, services.config, send, counts) };
 }
 
 export const sendRoutes = [
@@ -39,7 +42,7 @@ export const sendRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/sends/:id', tag: 'sends', summary: 'A send with live delivery counts by status',
+    method: 'get', path: '/sends/:id', tag: 'sends', summary: 'A send with live delivery counts by status, and (warmup) how many of its deliveries the warm-up holds back and until when',
     params: byId,
     handler: async ({ services, params }) => sendWithCounts(services, params.id),
   }),
