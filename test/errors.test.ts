@@ -45,7 +45,8 @@ describe('the error catalogue (src/errors.ts)', () => {
 });
 
 describe('POST /api/sends for an issue that fails preflight', () => {
-  const suite = opsServerPerSuite();
+  // The issue is created under the ASSET_BASE_URL of the server that sends it (preflight refuses another).
+  const suite = opsServerPerSuite({ env: { ASSET_BASE_URL: 'https://assets.example.com/' } });
 
   it('answers 422 PREFLIGHT_FAILED with the findings, and creates no send', async () => {
     const { pool } = suite.stack.services;

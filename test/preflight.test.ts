@@ -90,7 +90,7 @@ describe('preflight on a compiled issue', () => {
 describe('preflight before a send', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { ASSET_BASE_URL: options.assetBaseUrl } });
     await createList(stack.services.pool, { slug: 'weekly', name: 'ML UTD 周刊' });
   });
   afterAll(async () => {
@@ -118,9 +118,10 @@ describe('preflight before a send', () => {
 describe('tidings issue check', () => {
   const run = promisify(execFile);
   const BIN = path.resolve(__dirname, '../bin/tidings.mjs');
+  // A public PUBLIC_URL: with the default (localhost) every check also warns that readers cannot reach it.
   const tidings = async (args: string[]) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'silent', SECRET_KEY: 'x'.repeat(32) } });
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'silent', SECRET_KEY: 'x'.repeat(32), PUBLIC_URL: 'https://news.example.com' } });
       return { code: 0, stdout, stderr };
     } catch (err) {
       return err as { code: number; stdout: string; stderr: string };

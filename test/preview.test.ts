@@ -95,7 +95,8 @@ describe('tidings send --test', () => {
   let stack: TestStack;
   let mailer: Mailer;
   beforeAll(async () => {
-    stack = await startStack();
+    // Issues are created with ASSETS: the server sending them has the same ASSET_BASE_URL (preflight refuses others).
+    stack = await startStack({ env: { ASSET_BASE_URL: ASSETS } });
     mailer = createSmtpMailer({ url: stack.smtp.url, poolSize: 1 });
     await createList(stack.services.pool, { slug: 'weekly', name: 'ML UTD 周刊', language: 'zh-CN' });
   });

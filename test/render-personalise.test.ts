@@ -118,7 +118,7 @@ describe('personal values in a message', () => {
 describe('the web version', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ http: true, workers: true });
+    stack = await startStack({ http: true, workers: true, env: { ASSET_BASE_URL: ASSETS } });
   });
   afterAll(async () => {
     await stack?.close();

@@ -28,6 +28,9 @@ export interface NewIssue extends Omit<Issue, 'id' | 'language'> {
   renderings: IssueRendering[];
   source: string;
   sourceHash: string;
+  /** PUBLIC_URL and ASSET_BASE_URL the issue was compiled under (preflight compares them with the sender's). */
+  compiledPublicUrl?: string | null;
+  compiledAssetBaseUrl?: string | null;
 }
 
 const ISSUE_COLUMNS = 'id, slug, subject, preheader, template, default_name AS "defaultName", language, html, text';
@@ -40,17 +43,18 @@ const ISSUE_COLUMNS = 'id, slug, subject, preheader, template, default_name AS "
 export async function saveIssue(pool: Pool, issue: NewIssue): Promise<{ issue: Issue; created: boolean; updated: boolean }> {
   const saved = await inTransaction(pool, async (client) => {
     const { rows } = await client.query<Issue & { inserted: boolean }>(
-      `INSERT INTO issues (slug, subject, preheader, template, default_name, source, source_hash, html, text, language)
-       VALUES ($1, $2, $3, $4, $9, $5, $6, $7, $8, $10)
+      `INSERT INTO issues (slug, subject, preheader, template, default_name, source, source_hash, html, text, language, compiled_public_url, compiled_asset_base_url)
+       VALUES ($1, $2, $3, $4, $9, $5, $6, $7, $8, $10, $11, $12)
        ON CONFLICT (slug) DO UPDATE
          SET subject = EXCLUDED.subject, preheader = EXCLUDED.preheader, template = EXCLUDED.template,
              default_name = EXCLUDED.default_name, language = EXCLUDED.language,
              source = EXCLUDED.source, source_hash = EXCLUDED.source_hash, html = EXCLUDED.html, text = EXCLUDED.text,
+             compiled_public_url = EXCLUDED.compiled_public_url, compiled_asset_base_url = EXCLUDED.compiled_asset_base_url,
              updated_at = now()
          WHERE issues.source_hash <> EXCLUDED.source_hash
            AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.issue_id = issues.id)
        RETURNING ${ISSUE_COLUMNS}, (xmax = 0) AS inserted`,
-      [issue.slug, issue.subject, issue.preheader, issue.template, issue.source, issue.sourceHash, issue.html, issue.text, issue.defaultName, issue.language],
+      [issue.slug, issue.subject, issue.preheader, issue.template, issue.source, issue.sourceHash, issue.html, issue.text, issue.defaultName, issue.language, issue.compiledPublicUrl ?? null, issue.compiledAssetBaseUrl ?? null],
     );
     if (!rows[0]) return undefined;
     // The renderings go with the content they were compiled from: replaced together, in one transaction.
@@ -112,6 +116,19 @@ export async function issueInLanguage(pool: Pool, issue: Issue, language: string
     );
   }
   return { ...issue, language, html: rows[0].html, text: rows[0].text };
+}
+
+/** What preflight needs of a stored issue besides its HTML: its source, the bases it was compiled under, whether it was sent. */
+export async function getIssueCompileRecord(pool: Pool, issueId: number): Promise<{ source: string; compiled: { publicUrl: string | null; assetBaseUrl: string | null } | null; sent: boolean }> {
+  const { rows } = await pool.query<{ source: string; publicUrl: string | null; assetBaseUrl: string | null; sent: boolean }>(
+    `SELECT source, compiled_public_url AS "publicUrl", compiled_asset_base_url AS "assetBaseUrl",
+            EXISTS (SELECT 1 FROM sends WHERE sends.issue_id = issues.id) AS sent
+       FROM issues WHERE id = $1`,
+    [issueId],
+  );
+  if (!rows[0]) throw new NotFoundError('issue', issueId);
+  const { source, publicUrl, assetBaseUrl, sent } = rows[0];
+  return { source, compiled: publicUrl === null && assetBaseUrl === null ? null : { publicUrl, assetBaseUrl }, sent };
 }
 
 /** The content file an issue was compiled from, as stored by `issue create` (preflight reads it). */

@@ -54,6 +54,8 @@ export async function createIssueFromFile(
     sourceHash,
     html: rendered.html,
     text: rendered.text,
+    compiledPublicUrl: options.publicUrl ?? null,
+    compiledAssetBaseUrl: options.assetBaseUrl,
   });
   return { ...saved, uploaded };
 }

@@ -1,6 +1,6 @@
 import { isTidingsError, type TidingsError } from '../errors';
 import { readIssueFile, type IssueFileOptions } from './issue-file';
-import { DEFAULT_LIMITS, preflight, type Finding, type PreflightLimits, type PreflightReport, type PreflightRule } from './preflight';
+import { DEFAULT_LIMITS, preflight, type Finding, type PreflightInput, type PreflightLimits, type PreflightReport, type PreflightRule } from './preflight';
 import { renderIssue, type RenderedIssue, type RenderOptions, type RenderProblem } from './render-issue';
 
 /**
@@ -11,7 +11,7 @@ import { renderIssue, type RenderedIssue, type RenderOptions, type RenderProblem
  */
 export async function preflightFile(
   file: string,
-  options: RenderOptions & IssueFileOptions,
+  options: RenderOptions & IssueFileOptions & { addresses?: PreflightInput['addresses'] },
   limits: PreflightLimits = DEFAULT_LIMITS,
 ): Promise<PreflightReport & { rendered?: RenderedIssue; defaultName?: string }> {
   const loaded = await readIssueFile(file, options);
@@ -24,7 +24,7 @@ export async function preflightFile(
     const problems: RenderProblem[] = [];
     try {
       rendered = await renderIssue(loaded.content, { ...options, images: loaded.images, problems });
-      const report = preflight({ ...rendered, content: loaded.content, source: loaded.source, file }, limits);
+      const report = preflight({ ...rendered, content: loaded.content, source: loaded.source, file, addresses: options.addresses }, limits);
       // A missing postal address is already reported by the content check, with what to do about it.
       const known = new Set(errors.map((f) => f.rule));
       errors.push(...report.errors.filter((f) => !(f.rule === 'postal-address-missing' && known.has('postal-address-missing'))));

@@ -1,5 +1,6 @@
 import { Parser } from 'htmlparser2';
 import type { IssueContent } from './content';
+import { addressFindings, type AddressInput } from './preflight-addresses';
 import { fillMarkers, marker, type Slot } from './slots';
 
 /**
@@ -25,7 +26,9 @@ export type PreflightRule =
   | 'postal-address-missing'
   | 'subject-empty'
   | 'subject-too-long'
-  | 'subject-control-characters';
+  | 'subject-control-characters'
+  | 'url-unreachable'
+  | 'base-changed';
 
 export interface Finding {
   rule: PreflightRule;
@@ -68,6 +71,11 @@ export interface PreflightInput {
   /** The content file's text and name, to point findings at a line. */
   source?: string;
   file?: string;
+  /**
+   * Check that readers can reach the issue's images and links (src/render/preflight-addresses.ts): given by
+   * the send gate and `issue check`, which know the configuration; left out, the addresses are not judged.
+   */
+  addresses?: Omit<AddressInput, 'images' | 'links' | 'locate'>;
 }
 
 /** Slot values of typical length, to measure the size a subscriber actually receives. */
@@ -119,6 +127,12 @@ export function preflight(input: PreflightInput, limits: PreflightLimits = DEFAU
     if (LINK_SLOTS.has(link.href) || link.href.startsWith(CLICK_PREFIX)) continue;
     const problem = urlProblem(link.href, ['http:', 'https:', 'mailto:']);
     if (problem) add(problem.rule, 'error', `the link '${label}' → '${link.href}' ${problem.message}`, locate(link.href, 'html <a>'));
+  }
+
+  if (input.addresses) {
+    const images = scan.images.map((i) => i.src).filter((src) => src !== marker('openPixelUrl'));
+    const links = scan.links.map((l) => l.href?.trim() ?? '').filter((href) => href && !LINK_SLOTS.has(href) && !href.startsWith(CLICK_PREFIX));
+    findings.push(...addressFindings({ ...input.addresses, images, links, locate: (url) => locate(url, 'html') }));
   }
 
   if (!scan.links.some((l) => l.href === marker('unsubscribeUrl')) || !input.text.includes(marker('unsubscribeUrl'))) {

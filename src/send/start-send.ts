@@ -8,6 +8,7 @@ import { createSend, type Send } from '../db/sends';
 import { TidingsError } from '../errors';
 import { enqueueFanout } from '../queue/queues';
 import { ensureSendable } from '../issues/preflight-gate';
+import type { Finding } from '../render/preflight';
 
 export interface StartSendOptions {
   at?: Date;
@@ -40,12 +41,12 @@ export async function startSend(
   issueRef: string | number,
   listSlug: string,
   options: StartSendOptions = {},
-): Promise<{ send: Send; issue: Issue; list: List; repeats: EarlierSend[] }> {
+): Promise<{ send: Send; issue: Issue; list: List; repeats: EarlierSend[]; warnings: Finding[] }> {
   const issue = await getIssue(services.pool, issueRef);
   const list = await getListBySlug(services.pool, listSlug);
   const segment = options.segmentId === undefined ? null : await segmentForList(services.pool, options.segmentId, list.id);
-  // Preflight errors stop the send here, before any row exists.
-  await ensureSendable(services, issue);
+  // Preflight errors stop the send here, before any row exists; its warnings go back to the operator.
+  const { warnings } = await ensureSendable(services, issue);
   const { send, repeats } = await inTransaction(services.pool, async (client) => {
     await lockIssueForSend(client, issue.id);
     const earlier = await findEarlierSends(client, issue.id, list.id);
@@ -67,5 +68,5 @@ export async function startSend(
     { event: 'send.created', sendId: send.id, issueId: issue.id, listId: list.id, scheduledAt: send.scheduledAt, repeats: repeats.map((s) => s.id) },
     'send created',
   );
-  return { send, issue, list, repeats };
+  return { send, issue, list, repeats, warnings };
 }

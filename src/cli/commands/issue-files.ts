@@ -5,6 +5,7 @@ import { issueFileOptions } from '../../issues/issue-file-options';
 import { changeIssueDefaults } from '../../issues/list-issue-defaults';
 import { mediaStoreFor } from '../../media/media-store';
 import { formatFindings } from '../../render/preflight';
+import { addressCheckFor } from '../../render/preflight-addresses';
 import { preflightFile } from '../../render/preflight-file';
 import { checkTemplateSet, listTemplateSets } from '../../render/template-sets';
 import { commandContext, output, withPool, withServices } from '../context';
@@ -31,7 +32,8 @@ export async function issueCreateCommand(file: string, opts: { list?: string; js
 export async function issueCheckCommand(file: string, opts: { list?: string; json?: boolean; templates?: string }): Promise<void> {
   const ctx = commandContext({ ...opts, quiet: true });
   const options = opts.list ? await withPool(ctx, (pool) => issueFileOptions(ctx.config, pool, opts.list)) : await issueFileOptions(ctx.config);
-  const report = await preflightFile(file, { ...options, templatesDir: opts.templates });
+  // Judged as a send from this configuration would be: images and links readers cannot reach are reported.
+  const report = await preflightFile(file, { ...options, templatesDir: opts.templates, addresses: addressCheckFor(ctx.config) });
   const ok = report.errors.length === 0;
   output(ctx, { id: file, ok, htmlBytes: report.htmlBytes, errors: report.errors, warnings: report.warnings }, [
     ...formatFindings(report),

@@ -4,13 +4,12 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { listIssues } from '../../db/issue-list';
-import { getIssue, getIssueSource } from '../../db/issues';
+import { getIssue } from '../../db/issues';
 import { getListBySlug } from '../../db/lists';
 import { createIssueFromFile } from '../../issues/create-issue';
 import { issueFileOptions } from '../../issues/issue-file-options';
+import { preflightStoredIssue } from '../../issues/preflight-gate';
 import { neutralHtml } from '../../render/web-version';
-import { parseContent, type IssueContent } from '../../render/content';
-import { preflight } from '../../render/preflight';
 import { ApiError, route } from './route';
 import * as s from './schemas';
 
@@ -118,15 +117,7 @@ export const issueRoutes = [
     params: byRef,
     response: z.object({ sendable: z.boolean(), errors: z.array(z.unknown()), warnings: z.array(z.unknown()) }),
     handler: async ({ services, params }) => {
-      const i = await getIssue(services.pool, params.ref);
-      const source = await getIssueSource(services.pool, i.id);
-      let content: IssueContent | undefined;
-      try {
-        content = parseContent(source, `issue ${i.slug}`);
-      } catch {
-        content = undefined;
-      }
-      const report = preflight({ subject: i.subject, preheader: i.preheader, html: i.html, text: i.text, content, source, file: `issue ${i.slug}` });
+      const report = await preflightStoredIssue(services, await getIssue(services.pool, params.ref));
       return { sendable: report.errors.length === 0, errors: report.errors, warnings: report.warnings };
     },
   }),

@@ -26,7 +26,7 @@ export const sendRoutes = [
   }),
   route({
     method: 'post', path: '/sends', tag: 'sends',
-    summary: 'Send an issue to a list now, or schedule it with `at`. A second send of an issue to the same list is refused (409 ALREADY_SENT, naming the earlier send) unless `again`; then subscribers who received it are skipped unless `includePrevious`',
+    summary: 'Send an issue to a list now, or schedule it with `at`; the answer carries preflight\'s `warnings` (errors answer 422 PREFLIGHT_FAILED). A second send of an issue to the same list is refused (409 ALREADY_SENT, naming the earlier send) unless `again`; then subscribers who received it are skipped unless `includePrevious`',
     status: 201,
     body: z.object({
       issue: z.union([z.string().min(1), z.number().int().positive()]).meta({ example: 'ml-utd-32' }),
@@ -37,8 +37,9 @@ export const sendRoutes = [
       includePrevious: z.boolean().default(false).meta({ description: 'with again: also send to subscribers who received the issue before' }),
     }),
     handler: async ({ services, body }) => {
-      const { send } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious, segmentId: body.segment });
-      return sendWithCounts(services, send.id);
+      const { send, warnings } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious, segmentId: body.segment });
+      // Preflight's warnings (errors answer 422 PREFLIGHT_FAILED), e.g. images readers cannot reach outside production.
+      return { ...(await sendWithCounts(services, send.id)), warnings };
     },
   }),
   route({
