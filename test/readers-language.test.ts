@@ -6,7 +6,9 @@ import { upsertSubscribers } from '../src/db/subscribers';
 import { en } from '../src/i18n/en';
 import { CATALOGUES, negotiateLanguage } from '../src/i18n/catalogues';
 import { LANGUAGES } from '../src/i18n/languages';
+import { getIssue, issueInLanguage } from '../src/db/issues';
 import { createIssueFromFile } from '../src/issues/create-issue';
+import { issueFileOptions } from '../src/issues/issue-file-options';
 import { startSend } from '../src/send/start-send';
 import { parse, startStack, waitFor, type TestStack } from './helpers';
 
@@ -181,5 +183,26 @@ describe('a zh-CN list speaks Chinese to its readers, an en list English', () =>
     const web = await (await get(`/archive/${issue.slug}`)).text();
     expect(web).toContain('Data weekly');
     expect(web).toContain('View in browser');
+  });
+
+  it('an issue stored for a list (--list) is in its language first; a language it was never compiled in is refused, not mixed', async () => {
+    const { pool, config } = stack.services;
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const file = `${process.env.TMPDIR ?? '/tmp'}/tidings-lang-${process.pid}.yaml`;
+    await writeFile(file, (await readFile(SAMPLE_ISSUE, 'utf8')).replace('slug: ml-utd-32', 'slug: ml-utd-32-zh'));
+    const { issue } = await createIssueFromFile(pool, file, await issueFileOptions(config, pool, 'zhoukan'));
+    expect(issue.language).toBe('zh-CN');
+    expect(issue.text).toContain('在浏览器中查看');
+    const english = await issueInLanguage(pool, issue, 'en');
+    expect(english.text).toContain('View in browser');
+    expect(english.text).not.toContain('在浏览器中查看');
+    // As if a catalogue had been added after the issue was stored: no rendering in it, so no send in it.
+    await pool.query("DELETE FROM issue_renderings WHERE issue_id = $1 AND language = 'en'", [issue.id]);
+    await expect(issueInLanguage(pool, await getIssue(pool, issue.id), 'en')).rejects.toThrow(/has no rendering in that language: store the content again under a new slug/);
+    await expect(startSend(stack.services, issue.id, 'weekly')).rejects.toThrow(/was compiled before the 'en' catalogue existed/);
+    expect((await pool.query('SELECT 1 FROM sends WHERE issue_id = $1', [issue.id])).rowCount).toBe(0);
+    // The language it has still sends.
+    const { send } = await startSend(stack.services, issue.id, 'zhoukan');
+    expect((await waitForSend(stack.services, send.id, { bar: false })).send.status).toBe('finished');
   });
 });

@@ -1,5 +1,5 @@
 import type { Services } from '../app/services';
-import { getIssue, type Issue } from '../db/issues';
+import { getIssue, issueInLanguage, type Issue } from '../db/issues';
 import { getListBySlug, type List } from '../db/lists';
 import { inTransaction } from '../db/pool';
 import { findEarlierSends, lockIssueForSend, type EarlierSend } from '../db/send-history';
@@ -45,8 +45,10 @@ export async function startSend(
   const issue = await getIssue(services.pool, issueRef);
   const list = await getListBySlug(services.pool, listSlug);
   const segment = options.segmentId === undefined ? null : await segmentForList(services.pool, options.segmentId, list.id);
-  // Preflight errors stop the send here, before any row exists; its warnings go back to the operator.
+  // Preflight errors stop the send here, before any row exists; its warnings go back to the operator. So does
+  // an issue with no rendering in the list's language (its messages would have another language's strings).
   const { warnings } = await ensureSendable(services, issue);
+  await issueInLanguage(services.pool, issue, list.language);
   const { send, repeats } = await inTransaction(services.pool, async (client) => {
     await lockIssueForSend(client, issue.id);
     const earlier = await findEarlierSends(client, issue.id, list.id);
