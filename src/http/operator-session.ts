@@ -77,7 +77,7 @@ export function csrfProblem(req: Request, principal: Principal): string | undefi
 }
 
 /** Starts a session after a successful login: a new id (never one the client chose), HttpOnly, SameSite=Lax. */
-export async function startSession(services: Services, req: Request, res: Response, operator: Operator): Promise<{ csrfToken: string }> {
+export async function startSession(services: Pick<Services, 'pool' | 'config'>, req: Request, res: Response, operator: Operator): Promise<{ csrfToken: string }> {
   const id = randomToken();
   const csrfToken = randomToken();
   await insertSession(services.pool, { idHash: digest(id), operatorId: operator.id, csrfToken, days: SESSION_DAYS, ip: req.ip, userAgent: req.get('user-agent') });
@@ -91,7 +91,7 @@ export async function startSession(services: Services, req: Request, res: Respon
   return { csrfToken };
 }
 
-export async function endSession(services: Services, res: Response, principal: Principal): Promise<void> {
+export async function endSession(services: Pick<Services, 'pool' | 'config'>, res: Response, principal: Principal): Promise<void> {
   if (principal.sessionHash) await deleteSession(services.pool, principal.sessionHash);
   res.clearCookie(sessionCookieName(services.config), { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(services.config) });
 }

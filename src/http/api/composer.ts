@@ -28,6 +28,7 @@ export const composerRoutes = [
   route({
     method: 'get', path: '/issues/:ref/source', tag: 'issues', summary: 'The content an issue was compiled from, as written',
     params: byRef, produces: 'text/plain',
+    uses: ['pool'],
     handler: async ({ services, params, res }) => {
       const issue = await getIssue(services.pool, params.ref);
       const sends = await countSendsOfIssue(services.pool, issue.id);
@@ -40,6 +41,7 @@ export const composerRoutes = [
     role: 'viewer', audit: false,
     raw: { contentType: 'text/markdown', description: 'The issue content, as the composer holds it' },
     query: z.object({ list: s.slug.optional() }),
+    uses: ['config', 'links', 'pool'],
     handler: async ({ services, req, query }) => {
       const source = await text(req);
       if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError('TOO_LARGE', 'the content is larger than 2 MB');
@@ -83,6 +85,7 @@ export const composerRoutes = [
 export const templateRoutes = [
   route({
     method: 'get', path: '/templates', tag: 'issues', summary: 'The template sets an issue can name (folders under templates/)',
+    uses: [],
     handler: async () => {
       const entries = await readdir(TEMPLATES_DIR, { withFileTypes: true });
       return { templates: entries.filter((e) => e.isDirectory()).map((e) => e.name).sort() };

@@ -14,6 +14,7 @@ let routeCache: { at: number; value: Awaited<ReturnType<typeof checkSmtpRoutes>>
 export const dashboardRoutes = [
   route({
     method: 'get', path: '/dashboard', tag: 'dashboard', summary: 'Subscribers over time, bounce and complaint rates of the last 30 days, queue depth',
+    uses: ['pool', 'queues'],
     handler: async ({ services }) => {
       const [days, rep, total, deliver, fanout] = await Promise.all([
         subscriptionsPerDay(services.pool, 30),
@@ -34,6 +35,7 @@ export const dashboardRoutes = [
   route({
     method: 'get', path: '/smtp/routes', tag: 'settings', summary: 'Connect to every SMTP route now and say whether it answers (cached 30 s unless fresh=1)',
     query: z.object({ fresh: z.enum(['0', '1']).default('0') }),
+    uses: ['config'],
     handler: async ({ services, query }) => {
       if (query.fresh === '1' || !routeCache || Date.now() - routeCache.at > 30_000) routeCache = { at: Date.now(), value: await checkSmtpRoutes(services.config) };
       return { routes: routeCache.value };
@@ -42,10 +44,12 @@ export const dashboardRoutes = [
   route({
     method: 'get', path: '/smtp/breakers', tag: 'dashboard',
     summary: "The SMTP routes' circuit breakers as the running workers report them (closed: in rotation; open: out after connection failures; half-open: being tried again)",
+    uses: ['config', 'redis'],
     handler: async ({ services }) => readRouteHealth(services.redis, services.config.queuePrefix),
   }),
   route({
     method: 'get', path: '/settings', tag: 'settings', summary: 'The effective configuration (secrets hidden) and the DNS records to publish', role: 'owner',
+    uses: ['config'],
     handler: async ({ services }) => {
       const { config } = services;
       const dkim = config.dkim
@@ -65,6 +69,7 @@ export const sendDomainRoutes = [
   route({
     method: 'get', path: '/sends/:id/domains', tag: 'statistics', summary: "A send's results by recipient domain (the 20 largest)",
     params: z.object({ id: z.coerce.number().int().positive() }),
+    uses: ['pool'],
     handler: async ({ services, params }) => ({ domains: await deliveriesByDomain(services.pool, params.id) }),
   }),
 ];

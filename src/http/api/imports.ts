@@ -31,7 +31,7 @@ const reading = (report: ImportReport) => ({
 type ReadingQuery = { from?: z.infer<typeof s.importSource>; encoding?: z.infer<typeof s.importEncoding>; fileName?: string };
 
 /** Streams the request body into the job; the job row shows progress meanwhile (GET /api/imports/:id). */
-async function runImport(services: Services, job: ImportJob, req: Request, resume: boolean, how: ReadingQuery) {
+async function runImport(services: Pick<Services, 'pool' | 'log'>, job: ImportJob, req: Request, resume: boolean, how: ReadingQuery) {
   try {
     const report = await importCsv(services.pool, job.listId, req, {
       ...how,
@@ -54,6 +54,7 @@ export const importRoutes = [
     method: 'post', path: '/lists/:slug/imports', tag: 'imports', summary: 'Upload a CSV into a list in one request (streamed); answers with the finished import', status: 201,
     params: z.object({ slug: s.slug }), query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery }), raw: CSV_BODY,
     response: s.importJob.extend({ firstRejected: z.array(s.rejection), reading: s.importReading }),
+    uses: ['pool', 'log'],
     handler: async ({ services, params, query, req }) => {
       const list = await getListBySlug(services.pool, params.slug);
       const job = await createImportJob(services.pool, { listId: list.id, source: query.fileName ?? 'api', subscriptionStatus: query.status });
@@ -66,6 +67,7 @@ export const importRoutes = [
     params: z.object({ slug: s.slug }), raw: CSV_BODY,
     query: z.object({ status: s.subscriptionStatus.default('confirmed'), ...readingQuery, sample: z.coerce.number().int().min(0).max(50).default(0).meta({ description: 'how many of the first accepted rows to answer with, as they map' }) }),
     response: s.importReading.extend({ wouldImport: z.number(), firstRejected: z.array(s.rejection), columns: z.array(z.string()), sample: z.array(s.importSample) }),
+    uses: ['pool', 'log'],
     handler: async ({ services, params, query, req }) => {
       const list = await getListBySlug(services.pool, params.slug);
       const report = await importCsv(services.pool, list.id, req, { ...query, dryRun: true, maxReported: 100 });
@@ -76,6 +78,7 @@ export const importRoutes = [
     method: 'post', path: '/imports', tag: 'imports', summary: 'Create an import job first, to know its id (for progress) before uploading', status: 201,
     body: z.object({ list: s.slug, status: s.subscriptionStatus.default('confirmed'), source: z.string().max(200).default('api') }),
     response: s.importJob,
+    uses: ['pool'],
     handler: async ({ services, body }) => {
       const list = await getListBySlug(services.pool, body.list);
       return createImportJob(services.pool, { listId: list.id, source: body.source, subscriptionStatus: body.status });
@@ -85,6 +88,7 @@ export const importRoutes = [
     method: 'put', path: '/imports/:id/csv', tag: 'imports', summary: 'Upload the CSV of an import job; with resume=true, lines up to its checkpoint are skipped',
     params: z.object({ id: s.id }), query: z.object({ resume: z.enum(['true', 'false']).default('false'), ...readingQuery }), raw: CSV_BODY,
     response: s.importJob.extend({ firstRejected: z.array(s.rejection), reading: s.importReading }),
+    uses: ['pool', 'log'],
     handler: async ({ services, params, query, req }) => {
       const job = await getImportJob(services.pool, params.id);
       if (job.status === 'running' && job.rowsRead > 0) throw new ApiError('SEND_STATE', `import ${job.id} is running`);
@@ -96,12 +100,14 @@ export const importRoutes = [
   route({
     method: 'get', path: '/imports/:id', tag: 'imports', summary: 'An import with its progress (rows read, imported, rejected, checkpoint line)',
     params: z.object({ id: s.id }), response: s.importJob,
+    uses: ['pool'],
     handler: async ({ services, params }) => getImportJob(services.pool, params.id),
   }),
   route({
     method: 'get', path: '/imports/:id/rejections', tag: 'imports', summary: 'The rejected rows of an import, by line',
     params: z.object({ id: s.id }), query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: s.limit(10_000, 1000) }),
     response: z.object({ rejections: z.array(s.rejection) }),
+    uses: ['pool'],
     handler: async ({ services, params, query }) => {
       await getImportJob(services.pool, params.id);
       return { rejections: await listImportRejections(services.pool, params.id, query.limit, query.after) };

@@ -44,6 +44,7 @@ export const issueRoutes = [
     method: 'get', path: '/issues', tag: 'issues', summary: 'The issues, newest first, each with its sends (`before`: the last id of the previous page)',
     query: z.object({ limit: s.limit(200, 50), before: z.coerce.number().int().positive().optional() }),
     response: z.object({ issues: z.array(issueWithSends) }),
+    uses: ['pool'],
     handler: async ({ services, query }) => ({ issues: await listIssues(services.pool, query.limit, query.before) }),
   }),
   route({
@@ -51,6 +52,7 @@ export const issueRoutes = [
     raw: { contentType: 'application/yaml', description: 'The content file, as `tidings issue create` reads it (send Markdown as text/markdown)' },
     query: z.object({ list: z.string().min(1).optional().meta({ description: 'take what the issue leaves out (template, postal address, default name) from this list' }) }),
     response: issue.extend({ created: z.boolean(), updated: z.boolean() }),
+    uses: ['config', 'pool'],
     handler: async ({ services, req, query }) => {
       const source = await text(req);
       if (Buffer.byteLength(source) > MAX_CONTENT_BYTES) throw new ApiError('TOO_LARGE', 'the content is larger than 2 MB');
@@ -70,11 +72,13 @@ export const issueRoutes = [
   route({
     method: 'get', path: '/issues/:ref', tag: 'issues', summary: 'An issue (id or slug)',
     params: byRef, response: issue,
+    uses: ['pool'],
     handler: async ({ services, params }) => summary(await getIssue(services.pool, params.ref)),
   }),
   route({
     method: 'get', path: '/issues/:ref/html', tag: 'issues', summary: 'The compiled HTML (personal values as %%tidings:…%% markers)',
     params: byRef, produces: 'text/html',
+    uses: ['pool'],
     handler: async ({ services, params, res }) => {
       const i = await getIssue(services.pool, params.ref);
       res.status(200).type('text/html; charset=utf-8').set('Content-Security-Policy', "default-src 'none'; img-src * data:; style-src 'unsafe-inline'").send(i.html);
@@ -85,6 +89,7 @@ export const issueRoutes = [
     method: 'get', path: '/issues/:ref/preview', tag: 'issues',
     summary: 'The issue as its web version will look (drafts too): personal values neutralised, for operators only',
     params: byRef, query: z.object({ list: s.slug.optional() }), produces: 'text/html',
+    uses: ['links', 'pool'],
     handler: async ({ services, params, query, res }) => {
       const i = await getIssue(services.pool, params.ref);
       const list = query.list ? await getListBySlug(services.pool, query.list) : undefined;
@@ -106,6 +111,7 @@ export const issueRoutes = [
   route({
     method: 'get', path: '/issues/:ref/text', tag: 'issues', summary: 'The compiled plain text',
     params: byRef, produces: 'text/plain',
+    uses: ['pool'],
     handler: async ({ services, params, res }) => {
       const i = await getIssue(services.pool, params.ref);
       res.status(200).type('text/plain; charset=utf-8').send(i.text);
@@ -116,6 +122,7 @@ export const issueRoutes = [
     method: 'post', path: '/issues/:ref/preflight', tag: 'issues', summary: 'Run the preflight checks on a stored issue (errors stop a send, warnings do not)', role: 'viewer', audit: false,
     params: byRef,
     response: z.object({ sendable: z.boolean(), errors: z.array(z.unknown()), warnings: z.array(z.unknown()) }),
+    uses: ['pool'],
     handler: async ({ services, params }) => {
       const report = await preflightStoredIssue(services, await getIssue(services.pool, params.ref));
       return { sendable: report.errors.length === 0, errors: report.errors, warnings: report.warnings };

@@ -21,12 +21,14 @@ export const listRoutes = [
   route({
     method: 'get', path: '/lists', tag: 'lists', summary: 'All lists with subscription counts',
     response: z.object({ lists: z.array(s.list) }),
+    uses: ['pool'],
     handler: async ({ services }) => ({ lists: await listListsWithCounts(services.pool) }),
   }),
   route({
     method: 'post', path: '/lists', tag: 'lists', summary: 'Create a list', status: 201,
     body: z.object({ slug: s.slug, name: z.string().min(1).max(200), ...settings }),
     response: s.list,
+    uses: ['pool'],
     handler: async ({ services, body }) => {
       await createList(services.pool, body);
       return getListWithCounts(services.pool, body.slug);
@@ -35,6 +37,7 @@ export const listRoutes = [
   route({
     method: 'get', path: '/lists/:slug', tag: 'lists', summary: 'One list with subscription counts',
     params: bySlug, response: s.list,
+    uses: ['pool'],
     handler: async ({ services, params }) => getListWithCounts(services.pool, params.slug),
   }),
   route({
@@ -42,6 +45,7 @@ export const listRoutes = [
     params: bySlug,
     body: z.object({ name: z.string().min(1).max(200).optional(), ...settings }),
     response: s.list,
+    uses: ['pool'],
     handler: async ({ services, params, body }) => {
       await updateList(services.pool, params.slug, body);
       return getListWithCounts(services.pool, params.slug);
@@ -51,6 +55,7 @@ export const listRoutes = [
     method: 'get', path: '/lists/:slug/issue-defaults', tag: 'lists',
     summary: "What an issue written for the list may leave out: its template set, the postal address of its footer, the name greeting subscribers without one (null: config's)",
     params: bySlug, response: issueDefaults,
+    uses: ['pool'],
     handler: async ({ services, params }) => readIssueDefaults(services.pool, params.slug),
   }),
   route({
@@ -62,6 +67,7 @@ export const listRoutes = [
       defaultName: z.string().max(200).optional().meta({ description: 'the name the greeting uses for subscribers without one', example: 'reader' }),
     }),
     response: issueDefaults,
+    uses: ['pool'],
     handler: async ({ services, params, body }) => {
       await changeIssueDefaults(services.pool, params.slug, body);
       return readIssueDefaults(services.pool, params.slug);
@@ -70,6 +76,7 @@ export const listRoutes = [
   route({
     method: 'delete', path: '/lists/:slug', tag: 'lists', summary: 'Delete a list that was never sent to (its subscriptions go with it)',
     params: bySlug,
+    uses: ['pool'],
     handler: async ({ services, params }) => {
       await deleteList(services.pool, params.slug);
       return undefined;
@@ -80,6 +87,7 @@ export const listRoutes = [
     params: bySlug,
     query: z.object({ format: z.enum(['csv', 'jsonl']).default('csv'), status: z.enum(['confirmed', 'unconfirmed', 'unsubscribed']).optional() }),
     produces: 'text/csv',
+    uses: ['pool'],
     handler: async ({ services, params, query, res }) => {
       const list = await getListBySlug(services.pool, params.slug);
       res.status(200).set({

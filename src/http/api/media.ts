@@ -17,6 +17,7 @@ export const mediaRoutes = [
     method: 'post', path: '/media', tag: 'media', summary: 'Upload an image for issues (multipart/form-data, field "file"); answers its public URL', status: 201,
     raw: { contentType: 'multipart/form-data', description: 'A form with one file field named `file`: a PNG, JPEG, GIF or WebP image' },
     response: stored,
+    uses: ['config'],
     handler: async ({ services, req, res }) => {
       if (!req.is('multipart/form-data')) throw new ApiError('UNSUPPORTED_MEDIA', 'body: send the image as multipart/form-data with a field named "file"', 'body');
       const store = mediaStoreFor(services.config);

@@ -29,11 +29,16 @@ export interface ApiRoute {
   role?: Role | 'public';
   /** The audit log's action name, or false for a POST that changes nothing (a preview); default derived (access.ts). */
   audit?: string | false;
+  /**
+   * The services its handler may use; the handler is given only these (a narrow dependency, checked by the
+   * compiler and at run time). Unset: all of them.
+   */
+  uses?: readonly (keyof Services)[];
   handler(ctx: HandlerContext): Promise<unknown>;
 }
 
 export interface HandlerContext {
-  services: Services;
+  services: Partial<Services>;
   // Validated values: the handler narrows them with its own schema's type through `input`.
   params: Record<string, unknown>;
   query: Record<string, unknown>;
@@ -43,13 +48,19 @@ export interface HandlerContext {
 }
 
 /** Declares a route with typed params, query and body from its schemas. */
-export function route<P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  spec: Omit<ApiRoute, 'handler' | 'params' | 'query' | 'body'> & {
+export function route<
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  D extends keyof Services = keyof Services,
+>(
+  spec: Omit<ApiRoute, 'handler' | 'params' | 'query' | 'body' | 'uses'> & {
     params?: P;
     query?: Q;
     body?: B;
+    uses?: readonly D[];
     handler(ctx: {
-      services: Services;
+      services: Pick<Services, D>;
       params: P extends z.ZodObject ? z.infer<P> : Record<string, never>;
       query: Q extends z.ZodObject ? z.infer<Q> : Record<string, never>;
       body: B extends z.ZodType ? z.infer<B> : undefined;
@@ -105,8 +116,15 @@ export function sendError(res: Response, err: unknown, services: Pick<Services, 
   res.status(ERRORS.INTERNAL.status).json(errorBody('INTERNAL', 'internal error; see the server log (event api.error)'));
 }
 
+/** Only the services a route names in `uses`: a handler that reaches for another finds nothing there. */
+function servicesFor(r: ApiRoute, services: Services): Partial<Services> {
+  if (!r.uses) return services;
+  return Object.fromEntries(r.uses.map((name) => [name, services[name]])) as Partial<Services>;
+}
+
 export function mountRoutes(router: Router, routes: ApiRoute[], services: Services): void {
   for (const r of routes) {
+    const scoped = servicesFor(r, services);
     router[r.method](r.path, async (req, res) => {
       try {
         const principal = principalOf(res);
@@ -126,7 +144,7 @@ export function mountRoutes(router: Router, routes: ApiRoute[], services: Servic
           if (!parsed.success) throw validationError('body', parsed.error);
           body = parsed.data;
         }
-        const result = await r.handler({ services, params: params.data as Record<string, unknown>, query: query.data as Record<string, unknown>, body, req, res });
+        const result = await r.handler({ services: scoped, params: params.data as Record<string, unknown>, query: query.data as Record<string, unknown>, body, req, res });
         await recordApiAudit(services, r, req, principal, params.data as Record<string, unknown>, body, result);
         if (!res.headersSent && result !== undefined) res.status(r.status ?? 200).json(result);
         else if (!res.headersSent) res.status(204).end();

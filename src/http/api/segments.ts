@@ -18,16 +18,19 @@ async function listIdOf(pool: Parameters<typeof getListBySlug>[0], slug: string 
 export const segmentRoutes = [
   route({
     method: 'get', path: '/segments', tag: 'segments', summary: 'Every segment',
+    uses: ['pool'],
     handler: async ({ services }) => ({ segments: await listSegments(services.pool) }),
   }),
   route({
     method: 'post', path: '/segments', tag: 'segments', summary: 'Create a segment (conditions combined with all/any)', status: 201, body,
+    uses: ['pool'],
     handler: async ({ services, body }) => insertSegment(services.pool, { name: body.name, listId: await listIdOf(services.pool, body.list), definition: body.definition }),
   }),
   route({
     method: 'post', path: '/segments/count', tag: 'segments', summary: 'How many confirmed, active subscribers of a list a definition matches (the live count while editing)',
     role: 'viewer', audit: false,
     body: z.object({ list: s.slug, definition: segmentDefinition }),
+    uses: ['pool'],
     handler: async ({ services, body }) => {
       const list = await getListBySlug(services.pool, body.list);
       return { count: await countRecipients(services.pool, list.id, body.definition) };
@@ -35,14 +38,17 @@ export const segmentRoutes = [
   }),
   route({
     method: 'get', path: '/segments/:id', tag: 'segments', summary: 'One segment', params: byId,
+    uses: ['pool'],
     handler: async ({ services, params }) => getSegment(services.pool, params.id),
   }),
   route({
     method: 'put', path: '/segments/:id', tag: 'segments', summary: 'Replace a segment (sends already started keep the definition they started with)', params: byId, body,
+    uses: ['pool'],
     handler: async ({ services, params, body }) => updateSegment(services.pool, params.id, { name: body.name, listId: await listIdOf(services.pool, body.list), definition: body.definition }),
   }),
   route({
     method: 'delete', path: '/segments/:id', tag: 'segments', summary: 'Delete a segment', params: byId,
+    uses: ['pool'],
     handler: async ({ services, params }) => {
       await deleteSegment(services.pool, params.id);
       return undefined;
@@ -62,6 +68,7 @@ export const segmentRoutes = [
       received: z.number().optional().meta({ description: 'recipients who received the issue from an earlier send (left out of count unless includePrevious)' }),
       earlier: z.array(z.object({ id: z.number(), status: z.string(), sent: z.number(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), scheduledAt: z.string().nullable() })).optional(),
     }),
+    uses: ['pool'],
     handler: async ({ services, params, query }) => {
       const list = await getListBySlug(services.pool, params.slug);
       const segment = query.segment ? (await segmentForList(services.pool, query.segment, list.id)).definition : null;

@@ -22,6 +22,7 @@ export const sendRoutes = [
     method: 'get', path: '/sends', tag: 'sends', summary: 'Recent sends, newest first, with live delivery counts',
     query: z.object({ limit: s.limit(200, 20), before: z.coerce.number().int().positive().optional() }),
     response: z.object({ sends: z.array(s.send) }),
+    uses: ['pool'],
     handler: async ({ services, query }) => ({ sends: await listRecentSends(services.pool, query.limit, query.before) }),
   }),
   route({
@@ -45,6 +46,7 @@ export const sendRoutes = [
   route({
     method: 'get', path: '/sends/:id', tag: 'sends', summary: 'A send with live delivery counts by status, and (warmup) how many of its deliveries the warm-up holds back and until when',
     params: byId,
+    uses: ['pool'],
     handler: async ({ services, params }) => sendWithCounts(services, params.id),
   }),
   route({
@@ -82,6 +84,7 @@ export const sendRoutes = [
   route({
     method: 'get', path: '/sends/:id/stats', tag: 'statistics', summary: 'Statistics of a send: deliveries, bounces, complaints, unsubscribes, opens, clicks per link, timeline',
     params: byId, response: s.sendStats,
+    uses: ['pool'],
     handler: async ({ services, params }) => getSendStats(services.pool, params.id),
   }),
 ];

@@ -21,6 +21,7 @@ export const subscriberRoutes = [
       lists: z.array(z.object({ slug: s.slug, status: s.subscriptionStatus.default('confirmed') })).default([]),
     }),
     response: s.subscriber,
+    uses: ['pool'],
     handler: async ({ services, body }) => {
       const lists = await Promise.all(body.lists.map(async (l) => ({ list: await getListBySlug(services.pool, l.slug), status: l.status })));
       const input = [{ email: body.email, name: body.name, attributes: body.attributes }];
@@ -44,6 +45,7 @@ export const subscriberRoutes = [
       limit: s.limit(1000, 100),
     }),
     response: z.object({ subscribers: z.array(s.subscriber), next: z.number().nullable() }),
+    uses: ['pool'],
     handler: async ({ services, query }) => {
       const attribute = query.attribute ? { key: query.attribute.slice(0, query.attribute.indexOf('=')), value: query.attribute.slice(query.attribute.indexOf('=') + 1) } : undefined;
       const rows = await searchSubscribers(services.pool, { ...query, attribute, afterId: query.after });
@@ -53,6 +55,7 @@ export const subscriberRoutes = [
   route({
     method: 'get', path: '/subscribers/:id', tag: 'subscribers', summary: 'One subscriber with their subscriptions',
     params: byId, response: s.subscriber,
+    uses: ['pool'],
     handler: async ({ services, params }) => getSubscriber(services.pool, params.id),
   }),
   route({
@@ -60,6 +63,7 @@ export const subscriberRoutes = [
     params: byId,
     body: z.object({ name: z.string().max(200).optional(), attributes: attributes.optional(), replaceAttributes: z.boolean().default(false), status: z.enum(['active', 'blocked']).optional() }),
     response: s.subscriber,
+    uses: ['pool'],
     handler: async ({ services, params, body }) => {
       if (body.status === 'active') {
         // A suppressed address stays blocked: the suppression list is where that verdict is taken back.
@@ -75,6 +79,7 @@ export const subscriberRoutes = [
   route({
     method: 'delete', path: '/subscribers/:id', tag: 'subscribers', summary: 'Delete a subscriber and their subscriptions',
     params: byId,
+    uses: ['pool'],
     handler: async ({ services, params }) => {
       if (!(await deleteSubscriber(services.pool, params.id))) throw new NotFoundError('subscriber', params.id);
       return undefined;
