@@ -122,7 +122,7 @@ export const issueRoutes = [
     method: 'post', path: '/issues/:ref/preflight', tag: 'issues', summary: 'Run the preflight checks on a stored issue (errors stop a send, warnings do not)', role: 'viewer', audit: false,
     params: byRef,
     response: z.object({ sendable: z.boolean(), errors: z.array(z.unknown()), warnings: z.array(z.unknown()) }),
-    uses: ['pool'],
+    uses: ['config', 'pool'],
     handler: async ({ services, params }) => {
       const report = await preflightStoredIssue(services, await getIssue(services.pool, params.ref));
       return { sendable: report.errors.length === 0, errors: report.errors, warnings: report.warnings };

@@ -46,7 +46,7 @@ export const sendRoutes = [
   route({
     method: 'get', path: '/sends/:id', tag: 'sends', summary: 'A send with live delivery counts by status, and (warmup) how many of its deliveries the warm-up holds back and until when',
     params: byId,
-    uses: ['pool'],
+    uses: ['config', 'pool'],
     handler: async ({ services, params }) => sendWithCounts(services, params.id),
   }),
   route({
