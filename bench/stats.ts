@@ -7,8 +7,8 @@
  *
  *   nice -n 10 npm run bench:stats [-- --sends 10 --deliveries 10000000 --events 30000000 --keep]
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { startBigHistory } from './big-history';
 import { createPool, dropDatabase, ensureDatabase } from '../src/db/pool';
 import { migrate } from '../src/db/migrate';
 import { getSendStats } from '../src/stats/send-stats';
@@ -80,15 +80,7 @@ async function seed(): Promise<void> {
   await migrate(pool);
   const client = await pool.connect();
   try {
-    // The seeding backend at low priority: the machine is shared.
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    try {
-      execFileSync('renice', ['-n', '10', '-p', String(pid)], { stdio: 'ignore' });
-    } catch {
-      // Not allowed here: the bench runs at normal priority.
-    }
-    await client.query(`INSERT INTO lists (slug, name) VALUES ('big', 'Big')`);
-    await client.query(`INSERT INTO issues (slug, subject, template, source, source_hash, html, text) VALUES ('big', 'Big', 'default', 'x', 'x', 'x', 'x')`);
+    await startBigHistory(client);
     await client.query(`INSERT INTO issue_links (issue_id, link_id, url) SELECT 1, g, 'https://example.com/' || g FROM generate_series(1, 12) g`);
     // One send a week, the oldest first; each is created (and gets its deliveries partition) on its day.
     for (let s = 1; s <= sends; s++) {
