@@ -28,7 +28,7 @@ export const en = {
   'dashboard.complaintLimit': 'must stay under {max}; aim for {target}', 'dashboard.queues': 'Queue', 'dashboard.waiting': 'Messages waiting', 'dashboard.active': 'Being sent',
   'dashboard.delayed': 'Waiting to retry', 'dashboard.fanouts': 'Sends starting', 'dashboard.bullBoard': 'Queue details (Bull Board)', 'dashboard.routes': 'SMTP routes',
   'dashboard.noWorkers': 'No worker is running, so no route is in use: start one with `tidings worker`.',
-  'dashboard.routesHint': 'Circuit breakers as {n} running worker process(es) see them.', 'dashboard.breakerClosed': 'in rotation',
+  'dashboard.routesHint': 'Circuit breakers as the running workers see them (worker processes reporting: {n}).', 'dashboard.breakerClosed': 'in rotation',
   'dashboard.breakerOpen': 'out of rotation after {failures} connection failures in a row; tried again at {time}', 'dashboard.breakerHalfOpen': 'being tried again after failing',
   'dashboard.breakerSome': 'out in {out} of {all} worker processes', 'dashboard.lastFailure': 'Last failure {time}: {error}', 'dashboard.testRoutes': 'Test the connections (Settings)',
   'dashboard.routeOk': 'answering ({ms} ms)', 'dashboard.routeDown': 'not answering',

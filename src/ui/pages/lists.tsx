@@ -156,9 +156,10 @@ function ListSettings({ list, onSaved }: { list: ListRow; onSaved: () => void })
         <SelectField label={t('lists.language')} hint={t('lists.languageHint')} value={form.language} onChange={set('language')}
           options={LANGUAGES.map((tag) => ({ value: tag, label: `${languageName(tag)} (${tag})` }))} />
         <div class="row">
-          <TextField label={t('lists.fromName')} value={form.fromName} onInput={set('fromName')} hint={t('lists.fromHint')} />
+          <TextField label={t('lists.fromName')} value={form.fromName} onInput={set('fromName')} />
           <TextField label={t('lists.fromAddress')} type="email" value={form.fromAddress} onInput={set('fromAddress')} autoComplete="off" />
         </div>
+        <p class="small muted">{t('lists.fromHint')}</p>
         <Checkbox label={t('lists.doubleOptIn')} checked={form.doubleOptIn} onChange={set('doubleOptIn')} hint={t('lists.doubleOptInHint')} />
         <Checkbox label={t('lists.publicArchive')} checked={form.publicArchive} onChange={set('publicArchive')} hint={t('lists.publicArchiveHint')} />
         <ErrorBox error={error} />
