@@ -374,7 +374,10 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
             if (name === 'composer') {
               await page.locator('[data-testid=preview]').scrollIntoViewIfNeeded();
               await page.frameLocator('[data-testid=preview]').locator('body').waitFor();
-              await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+              await page.evaluate(() => new Promise((resolve) => {
+                const frame = (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame;
+                frame(() => frame(() => resolve(undefined)));
+              }));
             }
             await page.screenshot({ path: path.join(SHOTS, `${name}-${lang}-${kind}.png`), fullPage: true });
             // Nothing wider than the phone's screen (wide tables scroll inside their card).
