@@ -211,6 +211,11 @@ describe('POST /api/sends (what the app sends through): the same gate', { timeou
     // The preflight route says what a send would.
     const preflight = await post(prod, `/issues/${issue.slug}/preflight`, {});
     expect(preflight.body).toMatchObject({ sendable: false, errors: [{ rule: 'url-unreachable' }, { rule: 'url-unreachable' }] });
+    // The app's composer shows them while writing, as warnings even in production: they stop the send, not a save.
+    const composed = await post(prod, '/issues/preview', await readFile(SAMPLE, 'utf8'), 'application/yaml');
+    expect(composed.status).toBe(200);
+    expect(composed.body.ok).toBe(true);
+    expect(composed.body.warnings.map((w: { rule: string }) => w.rule)).toEqual(['url-unreachable', 'url-unreachable']);
   });
 
   it('refuses the Markdown sample compiled under another ASSET_BASE_URL, naming both, and sends it once created again', async () => {

@@ -7,6 +7,7 @@ import { getIssueSource } from '../../db/issues';
 import { countSendsOfIssue } from '../../db/issue-list';
 import { getIssue } from '../../db/issues';
 import { issueFileOptions } from '../../issues/issue-file-options';
+import { addressCheckFor } from '../../render/preflight-addresses';
 import { preflightFile } from '../../render/preflight-file';
 import { TEMPLATES_DIR } from '../../render/render-issue';
 import { escapeHtml, fillMarkers } from '../../render/slots';
@@ -50,7 +51,9 @@ export const composerRoutes = [
       try {
         const file = path.join(dir, isMarkdownSource(req.get('content-type'), source) ? 'issue.md' : 'issue.yaml');
         await writeFile(file, source);
-        const report = await preflightFile(file, { ...(await issueFileOptions(services.config, services.pool, query.list)), media: undefined });
+        // Unreachable addresses are shown while writing but never stop a save: the send gate refuses them.
+        const addresses = { ...addressCheckFor(services.config), severity: 'warning' as const };
+        const report = await preflightFile(file, { ...(await issueFileOptions(services.config, services.pool, query.list)), media: undefined, addresses });
         const r = report.rendered;
         // A preview shows what a subscriber without a name gets; the links stay as written (nothing is tracked).
         const values = { name: report.defaultName ?? '', unsubscribeUrl: services.links.unsubscribeHelp(), openPixelUrl: '', clickBase: '', listName: 'List', webVersionUrl: services.config.publicUrl };
