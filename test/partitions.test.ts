@@ -6,6 +6,8 @@ import { waitForSend } from '../src/cli/progress';
 import { insertTrackedEvents } from '../src/db/events';
 import { migrate, MIGRATIONS_DIR } from '../src/db/migrate';
 import { withRetentionLock } from '../src/db/partitions';
+import { findEarlierSends } from '../src/db/send-history';
+import { countDeliveries } from '../src/db/sends';
 import { createPool, dropDatabase, ensureDatabase, type Pool } from '../src/db/pool';
 import { runRetention } from '../src/retention/run';
 import { startSend } from '../src/send/control';
@@ -249,6 +251,11 @@ describe('retention (EVENT_RETENTION_DAYS, DELIVERY_RETENTION_DAYS)', () => {
     for (let id = 1; id <= 12; id++) expect(await getSendStats(pool, id, now)).toEqual(before[id - 1]);
     expect(before[0].deliveries).toMatchObject({ total: 40, sent: 33, failed: 4, suppressed: 3 });
     expect(before[0].opens.unique).toBeGreaterThan(0);
+    // `tidings status`, the API and the "already sent" guard count retired deliveries too: send 5 was cancelled
+    // after it sent, and still counts as sent.
+    expect(await countDeliveries(pool, 3)).toEqual(before[2].deliveries);
+    const earlier = await findEarlierSends(pool, 1, 1);
+    expect(earlier.find((e) => e.id === 5)).toMatchObject({ status: 'cancelled', sent: 33 });
 
     // 200 days on: the recent events' month partitions are past 90 days and dropped; the partition of sends 9-16
     // is kept (send 12 is still sending, and it is the newest); statistics still as before.

@@ -1,11 +1,12 @@
 import { NotFoundError } from '../errors';
+import { anySentDelivery } from './partitions';
 import type { Pool } from './pool';
 
 /**
  * When a send makes its issue public: it reached at least one reader, or it finished. A draft, a scheduled
  * send and one cancelled before anything went out publish nothing.
  */
-const SENT = `(s.status = 'finished' OR EXISTS (SELECT 1 FROM deliveries d WHERE d.send_id = s.id AND d.status = 'sent'))`;
+const SENT = `(s.status = 'finished' OR ${anySentDelivery('s.id')})`;
 
 export interface ArchivedIssue {
   id: number;

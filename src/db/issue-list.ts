@@ -1,3 +1,4 @@
+import { sentDeliveriesCount } from './partitions';
 import type { Pool } from './pool';
 
 export interface IssueSendSummary {
@@ -29,7 +30,7 @@ export async function listIssues(pool: Pool, limit: number, beforeId?: number): 
             coalesce((
               SELECT json_agg(json_build_object(
                        'id', s.id, 'list', l.slug, 'status', s.status, 'total', s.total,
-                       'sent', (SELECT count(*) FROM deliveries d WHERE d.send_id = s.id AND d.status = 'sent'),
+                       'sent', ${sentDeliveriesCount('s.id')},
                        'scheduledAt', s.scheduled_at, 'startedAt', s.started_at, 'finishedAt', s.finished_at)
                      ORDER BY s.id DESC)
               FROM sends s JOIN lists l ON l.id = s.list_id WHERE s.issue_id = i.id), '[]'::json) AS sends

@@ -1,5 +1,5 @@
 import { inTransaction, type Pool } from './pool';
-import { DELIVERY_STATUSES, ENDED_SEND_STATES, type DeliveryStatus } from './states';
+import { ENDED_SEND_STATES } from './states';
 
 /**
  * The partitions of deliveries (by send id) and events (by month), and what retention does to them (migration
@@ -129,16 +129,17 @@ export async function deleteDefaultEventsBefore(pool: Pool, cutoff: Date): Promi
   return rowCount ?? 0;
 }
 
-/** Deliveries of a send that retention removed, by status (zero for the statuses it had none of). */
-export async function retiredDeliveryCounts(pool: Pool, sendId: number): Promise<Record<DeliveryStatus, number>> {
-  const { rows } = await pool.query<{ status: DeliveryStatus; n: number }>(
-    'SELECT status, n::int AS n FROM send_retired_deliveries WHERE send_id = $1',
-    [sendId],
-  );
-  const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
-  for (const row of rows) counts[row.status] = row.n;
-  return counts;
-}
+/**
+ * SQL for "the sent deliveries of send `send`" (a column expression such as `s.id`) that also counts those
+ * retention removed: the queries that ask whether, or how often, a send went out use these, so an old send
+ * still counts as sent after DELIVERY_RETENTION_DAYS.
+ */
+export const sentDeliveriesCount = (send: string) =>
+  `((SELECT count(*) FROM deliveries d WHERE d.send_id = ${send} AND d.status = 'sent')
+    + coalesce((SELECT r.n FROM send_retired_deliveries r WHERE r.send_id = ${send} AND r.status = 'sent'), 0))`;
+export const anySentDelivery = (send: string) =>
+  `(EXISTS (SELECT 1 FROM deliveries d WHERE d.send_id = ${send} AND d.status = 'sent')
+    OR EXISTS (SELECT 1 FROM send_retired_deliveries r WHERE r.send_id = ${send} AND r.status = 'sent' AND r.n > 0))`;
 
 /** Only one retention run at a time, whichever process starts it: false when another holds the lock. */
 export async function withRetentionLock<T>(pool: Pool, run: () => Promise<T>): Promise<T | undefined> {

@@ -1,3 +1,4 @@
+import { anySentDelivery, sentDeliveriesCount } from './partitions';
 import type { Pool, PoolClient } from './pool';
 
 /** An earlier send of an issue to a list that a new send of the same pair would repeat. */
@@ -27,11 +28,11 @@ export async function findEarlierSends(db: Pool | PoolClient, issueId: number, l
   const { rows } = await db.query<EarlierSend>(
     `SELECT s.id, s.status, s.scheduled_at AS "scheduledAt", s.started_at AS "startedAt", s.finished_at AS "finishedAt",
             s.created_at AS "createdAt",
-            (SELECT count(*)::int FROM deliveries d WHERE d.send_id = s.id AND d.status = 'sent') AS sent
+            ${sentDeliveriesCount('s.id')}::int AS sent
      FROM sends s
      WHERE s.issue_id = $1 AND s.list_id = $2
        AND (s.status NOT IN ('cancelled', 'failed')
-            OR EXISTS (SELECT 1 FROM deliveries d WHERE d.send_id = s.id AND d.status = 'sent'))
+            OR ${anySentDelivery('s.id')})
      ORDER BY s.id DESC`,
     [issueId, listId],
   );

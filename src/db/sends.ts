@@ -97,7 +97,11 @@ export type DeliveryCounts = Record<DeliveryStatus, number> & { total: number };
 
 export async function countDeliveries(pool: Pool, sendId: number): Promise<DeliveryCounts> {
   const { rows } = await pool.query<{ status: DeliveryStatus; n: number }>(
-    'SELECT status, count(*)::int AS n FROM deliveries WHERE send_id = $1 GROUP BY status',
+    // Live rows, plus those DELIVERY_RETENTION_DAYS removed (rolled up per status when their partition went).
+    `SELECT status, sum(n)::int AS n FROM (
+       SELECT status, count(*) AS n FROM deliveries WHERE send_id = $1 GROUP BY status
+       UNION ALL SELECT status, n FROM send_retired_deliveries WHERE send_id = $1
+     ) c GROUP BY status`,
     [sendId],
   );
   const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as DeliveryCounts;

@@ -1,8 +1,7 @@
 import { NotFoundError } from '../errors';
 import type { Pool } from '../db/pool';
 import { countDeliveries, type DeliveryCounts } from '../db/sends';
-import { retiredDeliveryCounts } from '../db/partitions';
-import { DELIVERY_STATUSES, ENDED_SEND_STATES, type DeliveryStatus, type SendStatus } from '../db/states';
+import { ENDED_SEND_STATES, type SendStatus } from '../db/states';
 import { eventTimeline, findSendHeader, issueLinkUrls, sendEventCounts, storeDeliveryCounts, storedDeliveryCounts, type EventCountRow, type LinkClicksRow, type TimelineRow } from '../db/stats';
 
 export interface CountPair {
@@ -60,8 +59,8 @@ export function linkClicks(rows: EventCountRow[], urls: Map<number, string>): Li
 }
 
 /**
- * Deliveries by status: the live rows plus those retention removed (DELIVERY_RETENTION_DAYS rolls a dropped
- * partition's counts into send_retired_deliveries). Those of an ended send are counted once and then read back
+ * Deliveries by status: the live rows plus those retention removed (countDeliveries adds the counts
+ * DELIVERY_RETENTION_DAYS rolled into send_retired_deliveries when it dropped their partition). Those of an ended send are counted once and then read back
  * (a million-row count costs hundreds of milliseconds on a busy machine); a running send is counted live on
  * its index.
  */
@@ -70,20 +69,9 @@ async function deliveryCounts(pool: Pool, header: { id: number; status: SendStat
     const stored = await storedDeliveryCounts(pool, header.id, header.updatedAt);
     if (stored) return stored as DeliveryCounts;
   }
-  const [live, retired] = await Promise.all([countDeliveries(pool, header.id), retiredDeliveryCounts(pool, header.id)]);
-  const counts = addCounts(live, retired);
+  const counts = await countDeliveries(pool, header.id);
   if (ENDED_SEND_STATES.includes(header.status) && counts.queued + counts.sending + counts.retrying === 0) {
     await storeDeliveryCounts(pool, header.id, header.updatedAt, counts);
-  }
-  return counts;
-}
-
-/** Live delivery counts plus retired ones, status by status. */
-export function addCounts(live: DeliveryCounts, retired: Record<DeliveryStatus, number>): DeliveryCounts {
-  const counts = { ...live };
-  for (const status of DELIVERY_STATUSES) {
-    counts[status] += retired[status];
-    counts.total += retired[status];
   }
   return counts;
 }
