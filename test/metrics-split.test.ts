@@ -27,7 +27,8 @@ describe('metrics in a split deployment (serve and worker processes)', () => {
     const metricsPort = await freePort();
     const worker = workerProcess(stack, { METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', WORKER_CONCURRENCY: '10' });
     run.children.push(worker);
-    const serve = await serveProcess(stack, { ADMIN_TOKEN });
+    // The issue was compiled under the stack's PUBLIC_URL: serve keeps it (a send from other bases is refused).
+    const serve = await serveProcess(stack, { ADMIN_TOKEN, PUBLIC_URL: stack.env.PUBLIC_URL });
     run.children.push(serve);
     const workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
     await waitFor(async () => {
