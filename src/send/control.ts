@@ -8,11 +8,14 @@ import { requeueSend } from './reconcile';
 
 export { startSend } from './start-send';
 
+/** What pausing, resuming, cancelling and retrying a send use: the database, the queues, the log. */
+export type SendControlDeps = Pick<Services, 'pool' | 'queues' | 'log'>;
+
 /**
  * Pauses a send: workers stop claiming its deliveries at once (the claim checks the send's status), so no
  * new SMTP transaction starts for it; messages already handed to SMTP finish and are recorded.
  */
-export async function pauseSend(services: Services, sendId: number, reason = 'paused by the operator'): Promise<Send> {
+export async function pauseSend(services: SendControlDeps, sendId: number, reason = 'paused by the operator'): Promise<Send> {
   const previous = await markPaused(services.pool, sendId, reason);
   const send = await getSend(services.pool, sendId);
   if (!previous) throw new TidingsError('SEND_STATE', `send ${sendId} is ${send.status}: only a scheduled or running send can be paused`, { sendId });
@@ -25,7 +28,7 @@ export async function pauseSend(services: Services, sendId: number, reason = 'pa
  * delivery not yet sent is queued again. On a running send it restores the queue after Redis lost it.
  * Nobody is skipped (the rows say who is left) and nobody is sent twice (a sent delivery is not claimable).
  */
-export async function resumeSend(services: Services, sendId: number): Promise<{ send: Send; requeued: number }> {
+export async function resumeSend(services: SendControlDeps, sendId: number): Promise<{ send: Send; requeued: number }> {
   let send = await getSend(services.pool, sendId);
   if (send.status === 'paused') {
     await markResumed(services.pool, sendId);
@@ -40,7 +43,7 @@ export async function resumeSend(services: Services, sendId: number): Promise<{ 
 }
 
 /** Cancels a send: every delivery not yet sent becomes `cancelled`. */
-export async function cancelSend(services: Services, sendId: number): Promise<{ send: Send; cancelledDeliveries: number }> {
+export async function cancelSend(services: SendControlDeps, sendId: number): Promise<{ send: Send; cancelledDeliveries: number }> {
   const result = await markCancelled(services.pool, sendId);
   const send = await getSend(services.pool, sendId);
   if (!result.cancelled && send.status !== 'cancelled') {
@@ -51,7 +54,7 @@ export async function cancelSend(services: Services, sendId: number): Promise<{ 
 }
 
 /** Queues again the deliveries that failed for a temporary or sender-side reason. */
-export async function retryFailed(services: Services, sendId: number): Promise<{ send: Send; retried: number }> {
+export async function retryFailed(services: SendControlDeps, sendId: number): Promise<{ send: Send; retried: number }> {
   await getSend(services.pool, sendId);
   const retried = await markFailedForRetry(services.pool, sendId);
   if (retried > 0) await requeueSend(services, sendId);

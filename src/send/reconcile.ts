@@ -9,7 +9,7 @@ const PAGE = 5_000;
  * Queues every delivery of a send that a worker may take, from PostgreSQL (retries delayed until due). Jobs that still exist in
  * Redis are not duplicated (job ids come from the deliveries), so this is safe to run at any time.
  */
-export async function requeueSend(services: Services, sendId: number): Promise<number> {
+export async function requeueSend(services: Pick<Services, 'pool' | 'queues'>, sendId: number): Promise<number> {
   let after = 0;
   let queued = 0;
   for (;;) {

@@ -37,7 +37,7 @@ export function describeEarlierSend(send: EarlierSend): string {
  * `again`; even then it skips whoever received the issue already, unless `includePrevious`.
  */
 export async function startSend(
-  services: Services,
+  services: Pick<Services, 'pool' | 'queues' | 'log' | 'config'>,
   issueRef: string | number,
   listSlug: string,
   options: StartSendOptions = {},

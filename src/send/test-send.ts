@@ -23,7 +23,7 @@ export interface TestSendResult {
  * the address is a subscriber, so the test shows what they would get.
  */
 export async function testSend(
-  services: Services,
+  services: Pick<Services, 'pool' | 'config' | 'links' | 'dkim' | 'log'>,
   mailer: Mailer,
   issueRef: string,
   email: string,

@@ -77,6 +77,7 @@ export const composerRoutes = [
   route({
     method: 'post', path: '/issues/:ref/test', tag: 'issues', summary: 'Send one test message of a stored issue to an address (preflight runs first; no send is created)',
     params: byRef, body: z.object({ email: s.emailAddress, list: s.slug.optional() }), audit: 'issues.test_sent',
+    uses: ['config', 'dkim', 'links', 'log', 'pool', 'readerMail'],
     handler: async ({ services, params, body }) => {
       const mailer = await services.readerMail.get();
       const result = await testSend(services, mailer, params.ref, body.email, { list: body.list });

@@ -37,6 +37,7 @@ export const sendRoutes = [
       again: z.boolean().default(false).meta({ description: 'send even though the issue already went (or is going) to this list' }),
       includePrevious: z.boolean().default(false).meta({ description: 'with again: also send to subscribers who received the issue before' }),
     }),
+    uses: ['config', 'log', 'pool', 'queues'],
     handler: async ({ services, body }) => {
       const { send, warnings } = await startSend(services, body.issue, body.list, { at: body.at ? new Date(body.at) : undefined, again: body.again, includePrevious: body.includePrevious, segmentId: body.segment });
       // Preflight's warnings (errors answer 422 PREFLIGHT_FAILED), e.g. images readers cannot reach outside production.
@@ -52,6 +53,7 @@ export const sendRoutes = [
   route({
     method: 'post', path: '/sends/:id/pause', tag: 'sends', summary: 'Pause a send (no new message starts until it is resumed)',
     params: byId, body: z.object({ reason: z.string().max(500).optional() }),
+    uses: ['config', 'log', 'pool', 'queues'],
     handler: async ({ services, params, body }) => {
       await pauseSend(services, params.id, body.reason);
       return sendWithCounts(services, params.id);
@@ -60,6 +62,7 @@ export const sendRoutes = [
   route({
     method: 'post', path: '/sends/:id/resume', tag: 'sends', summary: 'Resume a paused send where it stopped',
     params: byId,
+    uses: ['config', 'log', 'pool', 'queues'],
     handler: async ({ services, params }) => {
       const { requeued } = await resumeSend(services, params.id);
       return { ...(await sendWithCounts(services, params.id)), requeued };
@@ -68,6 +71,7 @@ export const sendRoutes = [
   route({
     method: 'post', path: '/sends/:id/cancel', tag: 'sends', summary: 'Cancel a send: deliveries not yet sent become cancelled',
     params: byId,
+    uses: ['config', 'log', 'pool', 'queues'],
     handler: async ({ services, params }) => {
       const { cancelledDeliveries } = await cancelSend(services, params.id);
       return { ...(await sendWithCounts(services, params.id)), cancelledDeliveries };
@@ -76,6 +80,7 @@ export const sendRoutes = [
   route({
     method: 'post', path: '/sends/:id/retry-failed', tag: 'sends', summary: 'Queue again the deliveries that failed for a temporary or sender-side reason',
     params: byId,
+    uses: ['config', 'log', 'pool', 'queues'],
     handler: async ({ services, params }) => {
       const { retried } = await retryFailed(services, params.id);
       return { ...(await sendWithCounts(services, params.id)), retried };
