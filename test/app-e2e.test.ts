@@ -155,6 +155,8 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await page.getByRole('button', { name: 'Review and send…' }).click();
       const dialog = page.getByRole('dialog');
       expect(await dialog.textContent()).toContain('goes to 2 subscribers of Weekly readers');
+      // Preflight's warnings before the send is confirmed: the test server's PUBLIC_URL is on loopback.
+      expect(await dialog.textContent()).toMatch(/Preflight warns \(the send can go ahead\):PUBLIC_URL http:\/\/127\.0\.0\.1:\d+ is a loopback address/);
       await dialog.getByRole('button', { name: 'Send to 2 now' }).click();
       await page.waitForURL(/\/admin\/sends\/\d+$/);
       state.sendId = Number(page.url().split('/').pop());

@@ -44,6 +44,7 @@ export const en = {
   'send.confirmTitle': 'Send this issue?', 'send.confirmNow': 'Send to {n} now', 'send.confirmSchedule': 'Schedule it',
   'send.confirmBody': '“{subject}” goes to {n} subscribers of {list}.', 'send.confirmSegment': 'Only those in the segment “{segment}”.',
   'send.confirmAt': 'It starts on {at} ({zone}).', 'send.confirmImmediately': 'It starts immediately. A send cannot be undone, only paused or cancelled.',
+  'send.preflightErrors': 'Preflight stops this issue from being sent:', 'send.preflightWarnings': 'Preflight warns (the send can go ahead):',
   'send.started': 'The send has started', 'send.toList': 'to {list} · send #{id}', 'send.waiting': 'Waiting', 'send.rate': 'Rate', 'send.perSecond': '{n} / s', 'send.eta': 'about {eta} left',
   'send.scheduledFor': 'Scheduled for {at}.', 'send.pause': 'Pause', 'send.resume': 'Resume', 'send.cancel': 'Cancel send', 'send.retry': 'Retry failed',
   'send.cancelTitle': 'Cancel this send?', 'send.cancelBody': 'Messages not sent yet will not be sent. Messages already sent stay sent.',

@@ -46,6 +46,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'send.confirmTitle': '确定发送这期期刊？', 'send.confirmNow': '立即发给 {n} 人', 'send.confirmSchedule': '确定排期',
   'send.confirmBody': '“{subject}”将发给 {list} 的 {n} 位订阅者。', 'send.confirmSegment': '仅限分组“{segment}”中的订阅者。',
   'send.confirmAt': '将于 {at}（{zone}）开始。', 'send.confirmImmediately': '将立即开始。发送无法撤回，只能暂停或取消。',
+  'send.preflightErrors': '预检发现问题，这期无法发送：', 'send.preflightWarnings': '预检提示（仍可发送）：',
   'send.started': '发送已开始', 'send.toList': '发往 {list} · 发送 #{id}', 'send.waiting': '等待中', 'send.rate': '速度', 'send.perSecond': '每秒 {n} 封', 'send.eta': '约剩 {eta}',
   'send.scheduledFor': '排期于 {at}。', 'send.pause': '暂停', 'send.resume': '继续', 'send.cancel': '取消发送', 'send.retry': '重试失败的',
   'send.cancelTitle': '取消这次发送？', 'send.cancelBody': '尚未发出的邮件将不再发送，已发出的不受影响。',

@@ -11,6 +11,9 @@ import { done } from './dashboard';
 interface IssueRow { id: number; slug: string; subject: string }
 interface ListRow { id: number; slug: string; name: string; subscriptions?: { confirmed: number } }
 interface SegmentRow { id: number; name: string; listId: number | null }
+/** POST /api/issues/:ref/preflight: what a send of the issue from this server would find. */
+interface Checks { sendable: boolean; errors: Finding[]; warnings: Finding[] }
+interface Finding { rule: string; where: string; message: string }
 /** GET /api/lists/:slug/recipients with the issue: who a send would reach, and the issue's earlier sends to the list. */
 interface Reach {
   count: number;
@@ -36,6 +39,7 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [checks, setChecks] = useState<Checks | undefined>();
   const zones = useMemo(() => timeZones(), []);
 
   useEffect(() => {
@@ -54,6 +58,17 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
       current = false;
     };
   }, [list, segment, issue, again, includePrevious]);
+
+  useEffect(() => {
+    setChecks(undefined);
+    if (!issue) return;
+    // The send runs the same checks: errors would refuse it, warnings are shown before it is confirmed.
+    let current = true;
+    post<Checks>(`/issues/${encodeURIComponent(issue)}/preflight`).then((r) => current && setChecks(r), (err) => current && setError(err));
+    return () => {
+      current = false;
+    };
+  }, [issue]);
 
   if (!can('editor')) return <Alert kind="warning">{t('error.forbidden')}</Alert>;
   if (issues.error || lists.error) return <ErrorBox error={issues.error ?? lists.error} />;
@@ -130,9 +145,10 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
                 <SelectField label={t('send.zone')} value={zone} onChange={setZone} options={zones.map((z) => ({ value: z, label: z }))} />
               </div>
             )}
+            {checks && checks.errors.length > 0 && <Findings kind="error" title={t('send.preflightErrors')} findings={checks.errors} />}
             <ErrorBox error={error} />
             <div class="form-actions">
-              <button type="submit" class="btn primary" disabled={!issue || !list || count === undefined || blocked}>{t('send.review')}</button>
+              <button type="submit" class="btn primary" disabled={!issue || !list || count === undefined || blocked || (checks?.errors.length ?? 0) > 0}>{t('send.review')}</button>
             </div>
           </form>
         </Card>
@@ -151,8 +167,18 @@ export function NewSendPage({ query }: { query: URLSearchParams }) {
         </p>
         {earlier.length > 0 && <p><strong>{includePrevious ? t('send.confirmAgainAll') : t('send.confirmAgain', { n: fmtNumber(reach?.received ?? 0) })}</strong></p>}
         <p>{at ? t('send.confirmAt', { at: fmtDate(at), zone }) : t('send.confirmImmediately')}</p>
+        {checks && checks.warnings.length > 0 && <Findings kind="warning" title={t('send.preflightWarnings')} findings={checks.warnings} />}
       </ConfirmDialog>
     </>
+  );
+}
+
+function Findings({ kind, title, findings }: { kind: 'error' | 'warning'; title: string; findings: Finding[] }) {
+  return (
+    <Alert kind={kind}>
+      <p class="findings-title">{title}</p>
+      <ul class="findings-list">{findings.map((f, i) => <li key={i}>{f.message}</li>)}</ul>
+    </Alert>
   );
 }
 
