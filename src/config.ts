@@ -70,6 +70,7 @@ const schema = z.object({
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   // Deliver jobs the fan-out may queue ahead of the senders (0: no bound); Redis holds at most this many per send.
   FANOUT_AHEAD: z.coerce.number().int().min(0).default(50_000),
+  FANOUT_JOBS: z.coerce.number().int().min(1).max(64).default(4),
   POLICY_FAILURE_LIMIT: z.coerce.number().int().min(1).default(50),
   // Temporary failures are retried after each step in turn (the last repeating) for RETRY_FOR_HOURS.
   RETRY_SCHEDULE: z.string().default(DEFAULT_RETRY_SCHEDULE).superRefine((v, ctx) => {
@@ -166,6 +167,8 @@ export interface Config {
   readonly reconcileIntervalSeconds: number;
   /** FANOUT_AHEAD: deliver jobs waiting in Redis at most before the fan-out waits for the senders; 0 is unbounded. */
   readonly fanoutAhead: number;
+  /** FANOUT_JOBS: fan-out jobs a large send is split into (ranges of subscribers), run side by side by the workers. */
+  readonly fanoutJobs: number;
   /** 5.7.x rejections in a row that pause a send. */
   readonly policyFailureLimit: number;
   /** When temporary failures are tried again (RETRY_SCHEDULE for RETRY_FOR_HOURS), and how many attempts that allows. */
@@ -295,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryLockSeconds: v.DELIVERY_LOCK_SECONDS,
     reconcileIntervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
     fanoutAhead: v.FANOUT_AHEAD,
+    fanoutJobs: v.FANOUT_JOBS,
     policyFailureLimit: v.POLICY_FAILURE_LIMIT,
     retry: retrySchedule(parseSteps(v.RETRY_SCHEDULE), v.RETRY_FOR_HOURS),
     throttlesPerAttempt: v.THROTTLES_PER_ATTEMPT,

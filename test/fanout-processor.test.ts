@@ -2,10 +2,11 @@ import { DelayedError, type Job } from 'bullmq';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { FanoutPage } from '../src/db/deliveries';
+import type { FanoutRange } from '../src/db/fanout-ranges';
 import type { Send } from '../src/db/sends';
 import type { SendStatus } from '../src/db/states';
 import type { FanoutJobData } from '../src/queue/queues';
-import { createFanoutProcessor, type FanoutStore } from '../workers/fanout';
+import { createFanoutProcessor, fanoutParts, type FanoutStore } from '../workers/fanout';
 
 // The fan-out's decisions with plain in-memory fakes (no PostgreSQL or Redis); sending-control and
 // sending-processes run the same processor against the real services.
@@ -18,6 +19,7 @@ class MemoryFanoutStore implements FanoutStore {
   readonly recipients: number[];
   /** subscriber id → delivery */
   readonly deliveries = new Map<number, { id: number; status: string }>();
+  readonly ranges: FanoutRange[] = [];
   private nextId = 100;
 
   constructor(recipients: number[], status: SendStatus = 'queued', scheduledAt: Date | null = null) {
@@ -43,16 +45,36 @@ class MemoryFanoutStore implements FanoutStore {
     this.send.status = to;
     return true;
   }
-  async createDeliveryPage(_s: number, _l: number, after: number, pageSize: number): Promise<FanoutPage> {
+  async createDeliveryPage(_s: number, _l: number, after: number, pageSize: number, _segment: unknown, until = Infinity): Promise<FanoutPage> {
     // A round trip's worth of waiting: the previous page's jobs are going to Redis meanwhile.
     await new Promise((resolve) => setImmediate(resolve));
-    const page = this.recipients.filter((id) => id > after).slice(0, pageSize);
+    const page = this.recipients.filter((id) => id > after && id <= until).slice(0, pageSize);
     if (page.length === 0) return { lastSubscriberId: null, queuedDeliveryIds: [] };
     for (const subscriberId of page) if (!this.deliveries.has(subscriberId)) this.deliveries.set(subscriberId, { id: this.nextId++, status: 'queued' });
     return { lastSubscriberId: page[page.length - 1], queuedDeliveryIds: page.map((s) => this.deliveries.get(s)!).filter((d) => d.status === 'queued').map((d) => d.id) };
   }
   async setFanoutCursor(_: number, cursor: number) {
     this.send.fanoutCursor = cursor;
+  }
+  /** As planFanoutRanges: cuts at percentile_disc of the recipients' ids. */
+  async planFanoutRanges(_s: number, _l: number, parts: number) {
+    if (this.ranges.length || parts < 2 || this.send.fanoutCursor > 0) return this.ranges.map((r) => ({ ...r }));
+    const n = this.recipients.length;
+    const cuts = [...new Set(Array.from({ length: parts - 1 }, (_, i) => this.recipients[Math.ceil(((i + 1) / parts) * n) - 1]))];
+    const bounds = [0, ...cuts, Number.MAX_SAFE_INTEGER];
+    for (let i = 1; i < bounds.length; i++) this.ranges.push({ rangeNo: i - 1, afterSubscriberId: bounds[i - 1], lastSubscriberId: bounds[i], cursor: bounds[i - 1], done: false });
+    return this.ranges.map((r) => ({ ...r }));
+  }
+  async getFanoutRange(_s: number, rangeNo: number) {
+    const range = this.ranges.find((r) => r.rangeNo === rangeNo);
+    return range ? { ...range } : null;
+  }
+  async setFanoutRangeCursor(_s: number, rangeNo: number, cursor: number) {
+    this.ranges.find((r) => r.rangeNo === rangeNo)!.cursor = cursor;
+  }
+  async finishFanoutRange(_s: number, rangeNo: number) {
+    this.ranges.find((r) => r.rangeNo === rangeNo)!.done = true;
+    return this.ranges.every((r) => r.done);
   }
   async markFannedOut() {
     this.send.total = this.deliveries.size;
@@ -66,19 +88,21 @@ class MemoryFanoutStore implements FanoutStore {
   }
 }
 
-function fanoutJob() {
+function fanoutJob(range?: number) {
   const delayedUntil: number[] = [];
   const progress: unknown[] = [];
   const j = {
-    data: { sendId: 1 },
+    data: range === undefined ? { sendId: 1 } : { sendId: 1, range },
     moveToDelayed: async (at: number) => void delayedUntil.push(at),
     updateProgress: async (p: unknown) => void progress.push(p),
   };
   return { job: j as unknown as Job<FanoutJobData>, delayedUntil, progress };
 }
 
-function setup(store: MemoryFanoutStore, onEnqueue: (ids: number[]) => void = () => {}) {
+function setup(store: MemoryFanoutStore, onEnqueue: (ids: number[]) => void = () => {}, fanoutJobs = 1) {
   const queued: number[] = [];
+  /** Range jobs the fan-out asked for, in order. */
+  const rangeJobs: number[] = [];
   const fanout = createFanoutProcessor({
     store,
     queue: {
@@ -87,13 +111,14 @@ function setup(store: MemoryFanoutStore, onEnqueue: (ids: number[]) => void = ()
         queued.push(...ids);
       },
       backlog: async () => 0,
+      enqueueRanges: async (_sendId, ranges) => void rangeJobs.push(...ranges),
     },
     log,
     // FANOUT_AHEAD off: pages of two, never waiting for the senders.
-    config: { fanoutAhead: 0 },
+    config: { fanoutAhead: 0, fanoutJobs },
     maxPageSize: 2,
   });
-  return { fanout, queued };
+  return { fanout, queued, rangeJobs };
 }
 
 describe('the fan-out processor, with in-memory fakes', () => {
@@ -166,5 +191,71 @@ describe('the fan-out processor, with in-memory fakes', () => {
     expect(store.deliveries.size).toBe(5);
     expect(new Set(queued)).toEqual(new Set([...store.deliveries.values()].map((d) => d.id)));
     expect(store.send).toMatchObject({ status: 'sending', total: 5 });
+  });
+});
+
+describe('a large send fanned out as several range jobs, with in-memory fakes', () => {
+  const recipients = Array.from({ length: 12 }, (_, i) => 10 + i * 3);
+
+  it('the send\'s job plans the ranges, queues the others and walks the first; the last range to end starts the sending', async () => {
+    const store = new MemoryFanoutStore(recipients);
+    const { fanout, queued, rangeJobs } = setup(store, () => {}, 3);
+    await fanout(fanoutJob().job);
+    expect(store.ranges.map((r) => [r.afterSubscriberId, r.lastSubscriberId])).toEqual([[0, 19], [19, 31], [31, Number.MAX_SAFE_INTEGER]]);
+    expect(rangeJobs).toEqual([1, 2]);
+    expect(queued).toHaveLength(4);
+    expect(store.send.status).toBe('fanning_out');
+    // The ranges run in any order; only the one that ends last moves the send on.
+    await fanout(fanoutJob(2).job);
+    expect(store.send.status).toBe('fanning_out');
+    await fanout(fanoutJob(1).job);
+    expect(store.send).toMatchObject({ status: 'sending', total: 12 });
+    expect(queued).toHaveLength(12);
+    expect(new Set(queued)).toEqual(new Set([...store.deliveries.values()].map((d) => d.id)));
+    expect(store.ranges.map((r) => r.cursor)).toEqual([19, 31, 43]);
+  });
+
+  it('a range that dies resumes from its own cursor; running the send\'s job again re-queues only the ranges not done', async () => {
+    const store = new MemoryFanoutStore(recipients);
+    let calls = 0;
+    const { fanout, queued, rangeJobs } = setup(store, () => {
+      // Pages 1-2 are range 0's, 3-4 range 2's; the second page of range 1 (subscribers 28, 31) fails on its way to Redis.
+      if (++calls === 6) throw new Error('Redis went away');
+    }, 3);
+    await fanout(fanoutJob().job);
+    await fanout(fanoutJob(2).job);
+    await expect(fanout(fanoutJob(1).job)).rejects.toThrow('Redis went away');
+    expect(store.ranges.map((r) => [r.cursor, r.done])).toEqual([[19, true], [25, false], [43, true]]);
+    expect(store.send.status).toBe('fanning_out');
+    // The reconciler adds the send's job again (after a Redis wipe, say): it asks only for range 1.
+    rangeJobs.length = 0;
+    await fanout(fanoutJob().job);
+    expect(rangeJobs).toEqual([1]);
+    await fanout(fanoutJob(1).job);
+    expect(store.send).toMatchObject({ status: 'sending', total: 12 });
+    expect(store.deliveries.size).toBe(12);
+    expect(new Set(queued)).toEqual(new Set([...store.deliveries.values()].map((d) => d.id)));
+    // A range job run once more after the end changes nothing and queues nothing.
+    const before = queued.length;
+    await expect(fanout(fanoutJob(0).job)).resolves.toEqual({ queued: 0 });
+    expect(queued).toHaveLength(before);
+  });
+
+  it('a list smaller than a page per job stays one job, its cursor on the send', async () => {
+    const store = new MemoryFanoutStore([1, 2, 3]);
+    const { fanout, rangeJobs } = setup(store, () => {}, 4);
+    await fanout(fanoutJob().job);
+    expect(rangeJobs).toEqual([]);
+    expect(store.ranges).toEqual([]);
+    expect(store.send).toMatchObject({ status: 'sending', fanoutCursor: 3 });
+  });
+
+  it('splits into no more jobs than pages, and each range keeps two pages within its share of FANOUT_AHEAD', () => {
+    expect(fanoutParts(1_000_000, 4, 5000, 50_000)).toBe(4);
+    expect(fanoutParts(20_000, 4, 5000, 50_000)).toBe(4);
+    expect(fanoutParts(12_000, 4, 5000, 50_000)).toBe(2);
+    expect(fanoutParts(400, 4, 5000, 50_000)).toBe(1);
+    expect(fanoutParts(1_000_000, 8, 5000, 6)).toBe(3);
+    expect(fanoutParts(1_000_000, 4, 5000, 0)).toBe(4);
   });
 });

@@ -5,7 +5,7 @@ import { createDeliverStore } from '../src/db/deliver-store';
 import { createFanoutStore } from '../src/db/fanout-store';
 import { TidingsError } from '../src/errors';
 import type { Mailer } from '../src/mail/mailer';
-import { DELIVER_QUEUE, deliverBacklog, enqueueDeliveries, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
+import { DELIVER_QUEUE, deliverBacklog, enqueueDeliveries, enqueueFanoutRanges, FANOUT_QUEUE, type DeliverJobData, type FanoutJobData } from '../src/queue/queues';
 import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { RouteHealthPublisher } from '../src/queue/route-health';
 import { WarmupGate } from '../src/queue/warmup-gate';
@@ -68,7 +68,11 @@ export async function startWorkers(
   const fanoutConnection = createRedis(config);
   const fanout = new Worker<FanoutJobData>(FANOUT_QUEUE, createFanoutProcessor({
     store: createFanoutStore(services.pool),
-    queue: { enqueueDeliveries: (ids) => enqueueDeliveries(services.queues, ids), backlog: () => deliverBacklog(services.queues) },
+    queue: {
+      enqueueDeliveries: (ids) => enqueueDeliveries(services.queues, ids),
+      backlog: () => deliverBacklog(services.queues),
+      enqueueRanges: (sendId, ranges) => enqueueFanoutRanges(services.queues, sendId, ranges),
+    },
     log,
     config,
   }), {

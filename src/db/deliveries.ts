@@ -46,9 +46,13 @@ export interface FanoutPage {
   queuedDeliveryIds: number[];
 }
 
+/** Above every subscriber id: the bound of a fan-out over the whole list. */
+export const LAST_SUBSCRIBER_ID = Number.MAX_SAFE_INTEGER;
+
 /**
- * Turns the next page of recipients after `afterSubscriberId` into deliveries (keyset pagination: the list is
- * never read whole). The unique (send_id, subscriber_id) constraint makes a re-run after a crash harmless.
+ * Turns the next page of recipients after `afterSubscriberId` (and up to `untilSubscriberId`, the end of a
+ * fan-out range) into deliveries (keyset pagination: the list is never read whole). The unique
+ * (send_id, subscriber_id) constraint makes a re-run after a crash harmless.
  */
 export async function createDeliveryPage(
   client: PoolClient,
@@ -57,14 +61,15 @@ export async function createDeliveryPage(
   afterSubscriberId: number,
   pageSize: number,
   segment?: SegmentDefinition | null,
+  untilSubscriberId: number = LAST_SUBSCRIBER_ID,
 ): Promise<FanoutPage> {
-  // A segment is one more condition on the same keyset page (its parameters follow the page's four).
-  const where = segment ? compileSegment(segment, 5) : { sql: 'true', params: [] };
+  // A segment is one more condition on the same keyset page (its parameters follow the page's five).
+  const where = segment ? compileSegment(segment, 6) : { sql: 'true', params: [] };
   const { rows } = await client.query<{ last: number | null; pageCount: number; ids: string | null }>(
     `WITH page AS (
        SELECT sub.subscriber_id
        FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id
-       WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3 AND (${where.sql})
+       WHERE sub.list_id = $2 AND sub.status = 'confirmed' AND s.status = 'active' AND sub.subscriber_id > $3 AND sub.subscriber_id <= $5 AND (${where.sql})
          -- A repeated send (--again) skips whoever received the issue, or is about to, from an earlier send.
          AND NOT ((SELECT skip_previous_recipients FROM sends WHERE id = $1) AND ${receivedIssue('sub.subscriber_id', '(SELECT issue_id FROM sends WHERE id = $1)', '$1')})
        ORDER BY sub.subscriber_id
@@ -77,7 +82,7 @@ export async function createDeliveryPage(
      )
      SELECT (SELECT max(subscriber_id) FROM page) AS last, (SELECT count(*)::int FROM page) AS "pageCount",
             (SELECT string_agg(id::text, ',' ORDER BY subscriber_id) FROM inserted) AS ids`,
-    [sendId, listId, afterSubscriberId, pageSize, ...where.params],
+    [sendId, listId, afterSubscriberId, pageSize, untilSubscriberId, ...where.params],
   );
   const { last, pageCount, ids } = rows[0];
   if (last === null) return { lastSubscriberId: null, queuedDeliveryIds: [] };

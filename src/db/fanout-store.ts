@@ -1,4 +1,5 @@
 import { countRecipients, createDeliveryPage } from './deliveries';
+import { finishFanoutRange, getFanoutRange, planFanoutRanges, setFanoutRangeCursor } from './fanout-ranges';
 import { inTransaction, type Pool } from './pool';
 import { finishSendsIfDone, getSend, getSendStatus, markFannedOut, setFanoutCursor, setSendTotal, transitionSend } from './sends';
 import type { SegmentDefinition } from '../segments/definition';
@@ -12,9 +13,13 @@ export function createFanoutStore(pool: Pool) {
     countRecipients: (listId: number, segment: SegmentDefinition | null) => countRecipients(pool, listId, segment),
     setSendTotal: (sendId: number, total: number) => setSendTotal(pool, sendId, total),
     transitionSend: (sendId: number, from: readonly SendStatus[], to: SendStatus) => transitionSend(pool, sendId, from, to),
-    createDeliveryPage: (sendId: number, listId: number, afterSubscriberId: number, pageSize: number, segment: SegmentDefinition | null) =>
-      inTransaction(pool, (client) => createDeliveryPage(client, sendId, listId, afterSubscriberId, pageSize, segment)),
+    createDeliveryPage: (sendId: number, listId: number, afterSubscriberId: number, pageSize: number, segment: SegmentDefinition | null, until?: number) =>
+      inTransaction(pool, (client) => createDeliveryPage(client, sendId, listId, afterSubscriberId, pageSize, segment, until)),
     setFanoutCursor: (sendId: number, cursor: number) => setFanoutCursor(pool, sendId, cursor, 0),
+    planFanoutRanges: (sendId: number, listId: number, parts: number) => planFanoutRanges(pool, sendId, listId, parts),
+    getFanoutRange: (sendId: number, rangeNo: number) => getFanoutRange(pool, sendId, rangeNo),
+    setFanoutRangeCursor: (sendId: number, rangeNo: number, cursor: number) => setFanoutRangeCursor(pool, sendId, rangeNo, cursor),
+    finishFanoutRange: (sendId: number, rangeNo: number) => finishFanoutRange(pool, sendId, rangeNo),
     markFannedOut: (sendId: number) => markFannedOut(pool, sendId),
     finishSendsIfDone: (sendIds: number[]) => finishSendsIfDone(pool, sendIds),
   };

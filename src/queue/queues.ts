@@ -8,6 +8,8 @@ export const DELIVER_QUEUE = 'deliver';
 /** Job data holds ids only: job data sits in Redis in clear text, and the delivery row has everything else. */
 export interface FanoutJobData {
   sendId: number;
+  /** A large send's fan-out runs as several jobs, one per range of subscribers (src/db/fanout-ranges.ts); absent: the send's own job, which plans them. */
+  range?: number;
 }
 export interface DeliverJobData {
   deliveryId: number;
@@ -15,7 +17,7 @@ export interface DeliverJobData {
 
 /** The job id of a delivery: BullMQ ignores a second add with the same id, so a delivery is queued once. */
 export const deliverJobId = (deliveryId: number) => `d${deliveryId}`;
-export const fanoutJobId = (sendId: number) => `s${sendId}`;
+export const fanoutJobId = (sendId: number, range?: number) => (range === undefined ? `s${sendId}` : `s${sendId}r${range}`);
 
 /**
  * A deliver job carries nothing but its id and data: attempts are counted on the delivery row and the
@@ -75,12 +77,21 @@ export function createQueues(
  * Returns true when a job was added.
  */
 export async function enqueueFanout(queues: Queues, sendId: number, at: Date | null = null): Promise<boolean> {
-  const jobId = fanoutJobId(sendId);
+  return addFanoutJob(queues, { sendId }, at ? Math.max(0, at.getTime() - Date.now()) : 0);
+}
+
+/** Adds the job of each of these fan-out ranges of a send that is not already in Redis (waiting or running). */
+export async function enqueueFanoutRanges(queues: Queues, sendId: number, ranges: readonly number[]): Promise<void> {
+  await Promise.all(ranges.map((range) => addFanoutJob(queues, { sendId, range }, 0)));
+}
+
+async function addFanoutJob(queues: Queues, data: FanoutJobData, delay: number): Promise<boolean> {
+  const jobId = fanoutJobId(data.sendId, data.range);
   const existing = await queues.fanout.getJob(jobId);
   if (existing && !(await existing.isCompleted()) && !(await existing.isFailed())) return false;
+  // A finished or failed job of that id would make BullMQ ignore the new one.
   if (existing) await existing.remove().catch(() => {});
-  const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
-  await queues.fanout.add('fanout', { sendId }, { ...FANOUT_JOB_OPTIONS, jobId, delay });
+  await queues.fanout.add('fanout', data, { ...FANOUT_JOB_OPTIONS, jobId, delay });
   return true;
 }
 
