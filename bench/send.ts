@@ -1,7 +1,7 @@
 /**
  * bench/send — how fast Tidings sends on this machine, next to the ceiling of the same machine.
  *
- *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10] [--no-peer]
+ *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10] [--no-peer] [--fanout-only]
  *
  * A size of 1000000 is the opt-in end-to-end run at a million subscribers (a few minutes per variant).
  *
@@ -48,6 +48,7 @@ const poolSize = Number(arg('pool', '10'));
 // +8bit: MESSAGE_ENCODING=8bit (parts as UTF-8 instead of base64).
 const variants = arg('variants', 'sample,small,sample+dkim').split(',');
 const withPeer = !process.argv.includes('--no-peer');
+const fanoutOnly = process.argv.includes('--fanout-only');
 const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
 const sinkPort = 20000 + Math.floor(Math.random() * 20000);
 
@@ -114,6 +115,48 @@ function cpuSeconds(workerPids: number[], sinkPid: number): CpuParts {
     else if (comm.startsWith('redis-server')) parts.redis += seconds;
   }
   return parts;
+}
+
+/** CPU seconds of one process so far (user + system, USER_HZ 100); null once it has exited. */
+function processCpu(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The CPU of the PostgreSQL backends serving the bench's database only: the server is shared with other
+ * work on this machine, whose backends must not count. Sampled while the run goes (a backend that exits keeps
+ * its last sample); a backend already there at the start counts from then, a new one from zero. The server's
+ * own background processes (WAL writer, checkpointer) are left out.
+ */
+class BackendCpu {
+  private readonly start = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  constructor(private readonly services: Services) {}
+  async begin(): Promise<void> {
+    for (const pid of await this.pids()) this.start.set(pid, processCpu(pid) ?? 0);
+    await this.sample();
+  }
+  async sample(): Promise<void> {
+    for (const pid of await this.pids()) {
+      const cpu = processCpu(pid);
+      if (cpu !== null) this.last.set(pid, cpu);
+    }
+  }
+  seconds(): number {
+    let total = 0;
+    for (const [pid, cpu] of this.last) total += cpu - (this.start.get(pid) ?? 0);
+    return total;
+  }
+  private async pids(): Promise<number[]> {
+    const { rows } = await this.services.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return rows.map((r) => r.pid);
+  }
 }
 
 interface BenchIssue {
@@ -216,6 +259,8 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
   await sleep(2500); // workers up and connected
   const workerPids = children.map((c) => c.pid!);
   const cpuBefore = cpuSeconds(workerPids, sink.pid!);
+  const backends = new BackendCpu(services);
+  await backends.begin();
   const sinkBefore = sinkCount;
   const redisBefore = await redisUsedMemory(services);
   let peakRedis = 0;
@@ -228,6 +273,7 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
     peakRedis = Math.max(peakRedis, (await redisUsedMemory(services)) - redisBefore);
     const counts = await services.queues.deliver.getJobCounts('waiting', 'delayed', 'prioritized');
     peakQueuedJobs = Math.max(peakQueuedJobs, Object.values(counts).reduce((a, b) => a + b, 0));
+    await backends.sample();
     if (row!.status === 'finished' || row!.status === 'failed' || row!.status === 'paused') break;
     await sleep(200);
   }
@@ -235,7 +281,8 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
     "SELECT min(sent_at) AS first, max(sent_at) AS last, count(*)::int AS sent FROM deliveries WHERE send_id = $1 AND status = 'sent'",
     [send.id],
   );
-  const cpuAfter = cpuSeconds(workerPids, sink.pid!);
+  await backends.sample();
+  const cpuAfter = { ...cpuSeconds(workerPids, sink.pid!), postgres: cpuBefore.postgres + backends.seconds() };
   const rss = Math.max(...children.map((c) => peakRssMb(c.pid!)));
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
@@ -267,28 +314,41 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
 /**
  * The fan-out on its own: the deliver queue is paused in Redis (BullMQ pauses it for every worker), so the
  * fan-out has the machine to itself; in the table's runs it shares the CPU with the sending it starts.
+ * Returns deliveries queued per second and the CPU microseconds per delivery of each part.
  */
-async function fanoutAlone(services: Services, issueId: number, size: number): Promise<number> {
-  const slug = `bench-fanout-${size}`;
+async function fanoutAlone(services: Services, issueId: number, size: number, workers: number): Promise<{ perSec: number; cpuMicros: CpuParts }> {
+  const slug = `bench-fanout-${size}-${workers}`;
   await seedList(services, slug, size);
   // FANOUT_AHEAD=0: with the deliver queue paused, a bounded fan-out would wait for senders that never come.
-  const worker = spawn(process.execPath, [path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, FANOUT_AHEAD: '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const children = Array.from({ length: workers }, () =>
+    spawn(process.execPath, [...profile, path.join(root, 'bin/tidings.mjs'), 'worker'], { env: { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, FANOUT_AHEAD: '0' }, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
   let sendId: number | undefined;
   try {
     await sleep(2500);
     await services.queues.deliver.pause();
+    const pids = children.map((c) => c.pid!);
+    const before = cpuSeconds(pids, sink.pid!);
+    const backends = new BackendCpu(services);
+    await backends.begin();
     const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
     sendId = send.id;
     for (;;) {
       const { rows } = await services.pool.query('SELECT started_at AS started, fanned_out_at AS fanned FROM sends WHERE id = $1', [send.id]);
-      if (rows[0].fanned) return Math.round(size / ((rows[0].fanned.getTime() - rows[0].started.getTime()) / 1000));
+      await backends.sample();
+      if (rows[0].fanned) {
+        const after = { ...cpuSeconds(pids, sink.pid!), postgres: before.postgres + backends.seconds() };
+        const cpuMicros = Object.fromEntries((Object.keys(after) as (keyof CpuParts)[]).map((k) => [k, Math.round(((after[k] - before[k]) * 1e6 * 10) / size) / 10])) as CpuParts;
+        return { perSec: Math.round(size / ((rows[0].fanned.getTime() - rows[0].started.getTime()) / 1000)), cpuMicros };
+      }
       await sleep(100);
     }
   } finally {
     // Nothing of this send may go out later, in the measured runs.
     if (sendId !== undefined) await cancelSend(services, sendId);
-    worker.kill('SIGTERM');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
     await services.queues.deliver.obliterate({ force: true });
     await services.queues.deliver.resume();
   }
@@ -319,10 +379,17 @@ try {
   await migrate(services.pool);
   const perJob = await redisBytesPerJob(services);
   const fanoutIssue = await createBenchIssue(services, 'fanout');
-  const fanoutSize = Math.max(...sizes);
-  const fanoutOnly = await fanoutAlone(services, fanoutIssue.id, fanoutSize);
+  // The fan-out alone, at each size and worker count (--fanout-only: nothing else).
+  const fanoutRows: string[] = [];
+  for (const size of sizes) {
+    for (const workers of workerCounts) {
+      const f = await fanoutAlone(services, fanoutIssue.id, size, workers);
+      fanoutRows.push(`${size} | ${workers} | ${f.perSec} | ${f.cpuMicros.workers} · ${f.cpuMicros.postgres} · ${f.cpuMicros.redis}`);
+      console.error(`fan-out alone: ${size} subscribers, ${workers} workers: ${JSON.stringify(f)}`);
+    }
+  }
   const rows: Row[] = [];
-  for (const variant of variants) {
+  for (const variant of fanoutOnly ? [] : variants) {
     const issue = await createBenchIssue(services, variant);
     for (const size of sizes) {
       for (const workers of workerCounts) {
@@ -344,7 +411,9 @@ try {
   }
   const [load1, load5] = os.loadavg();
   console.log(`\nLoad average at the end: ${load1.toFixed(2)} (1 min), ${load5.toFixed(2)} (5 min) on ${os.cpus().length} cores`);
-  console.log(`\nFan-out alone (deliver queue paused, ${fanoutSize} subscribers): ${fanoutOnly} deliveries queued per second`);
+  console.log(`\nFan-out alone (deliver queue paused; FANOUT_JOBS=${process.env.FANOUT_JOBS ?? 'default'}):\n\nsubscribers | workers | deliveries queued/s | CPU µs per delivery: workers · PostgreSQL · Redis`);
+  console.log('---|---|---|---');
+  for (const line of fanoutRows) console.log(line);
   console.log(`Redis memory per queued job: ${perJob} bytes; finished jobs kept in Redis: ${finishedJobs}`);
   await services.queues.deliver.obliterate({ force: true }).catch(() => {});
   await services.queues.fanout.obliterate({ force: true }).catch(() => {});
