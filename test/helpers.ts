@@ -212,11 +212,16 @@ export async function serveProcess(stack: TestStack, extra: Record<string, strin
   const base = `http://127.0.0.1:${chosen}`;
   const child = tidingsProcess(stack, 'serve', { PORT: String(chosen), PUBLIC_URL: base, ...extra });
   const serve = Object.assign(child, { port: chosen, url: (p: string) => base + p });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`tidings serve exited with ${child.exitCode}:\n${child.output()}`);
-    return fetch(serve.url('/healthz')).then((r) => r.ok, () => false);
-  }, 60_000);
+  await untilAnswering(child, serve.url('/healthz'));
   return serve;
+}
+
+/** Waits until a child process answers `url` with 2xx; fails with its output if it exits first. */
+export async function untilAnswering(child: ChildProcess & { output: () => string }, url: string): Promise<void> {
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`${child.spawnargs.slice(2).join(' ')} exited with ${child.exitCode}:\n${child.output()}`);
+    return fetch(url).then((r) => r.ok, () => false);
+  }, 60_000);
 }
 
 /** Sends SIGTERM and resolves with the exit code. */

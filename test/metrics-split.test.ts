@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { freePort, seedSend, serveProcess, stackPerTest, startStack, stopProcess, waitFor, workerProcess } from './helpers';
-import { ADMIN_TOKEN } from './ops-seed';
+import nodemailer from 'nodemailer';
+import { freePort, seedSend, serveProcess, stackPerTest, startStack, stopProcess, tidingsProcess, untilAnswering, waitFor, workerProcess } from './helpers';
+import { ADMIN_TOKEN, seedSend as seedDeliveries } from './ops-seed';
+import { failedDsn } from './report-messages';
 
 // Issue 10 point 4: with `serve` and `worker` as separate processes (docker-compose's services), the send
 // counters reach Prometheus from the worker's own METRICS_PORT listener.
@@ -31,10 +33,7 @@ describe('metrics in a split deployment (serve and worker processes)', () => {
     const serve = await serveProcess(stack, { ADMIN_TOKEN, PUBLIC_URL: stack.env.PUBLIC_URL });
     run.children.push(serve);
     const workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
-    await waitFor(async () => {
-      if (worker.exitCode !== null) throw new Error(`tidings worker exited with ${worker.exitCode}:\n${worker.output()}`);
-      return fetch(workerMetrics).then((r) => r.ok, () => false);
-    }, 60_000);
+    await untilAnswering(worker, workerMetrics);
 
     const started = await fetch(serve.url('/api/sends'), {
       method: 'POST',
@@ -75,12 +74,34 @@ describe('metrics in a split deployment (serve and worker processes)', () => {
     expect(await stopProcess(serve)).toBe(0);
   }, 180_000);
 
+  it('scrapes the bounces and suppressions tidings inbound applied from its own METRICS_PORT', async () => {
+    const domain = 'bounces.lifewithdata.test';
+    const stack = (run.stack = await startStack({ env: { BOUNCE_DOMAIN: domain } }));
+    const { deliveryIds } = await seedDeliveries(stack.services.pool, [{ email: 'gone@example.com', messageId: '<tidings.7.1@lifewithdata.test>' }]);
+    const [smtpPort, metricsPort] = [await freePort(), await freePort()];
+    const inbound = tidingsProcess(stack, 'inbound', { INBOUND_PORT: String(smtpPort), INBOUND_HOST: '127.0.0.1', METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
+    run.children.push(inbound);
+    const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
+    await untilAnswering(inbound, metrics);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    try {
+      const to = stack.services.links.bounceAddress(deliveryIds.get('gone@example.com')!, domain);
+      await transport.sendMail({ envelope: { from: '', to }, raw: failedDsn('gone@example.com', '550 5.1.1 <gone@example.com>: User unknown') });
+    } finally {
+      transport.close();
+    }
+    const text = await (await fetch(metrics)).text();
+    expect(text).toMatch(/^tidings_events_ingested_total\{type="bounce",source="dsn"\} 1$/m);
+    expect(text).toMatch(/^tidings_suppressions_total\{reason="hard_bounce"\} 1$/m);
+    expect(await stopProcess(inbound)).toBe(0);
+  }, 120_000);
+
   it('says which variable to change when METRICS_PORT is taken', async () => {
     const stack = (run.stack = await startStack());
     const port = await freePort();
     const first = workerProcess(stack, { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' });
     run.children.push(first);
-    await waitFor(() => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.ok, () => false), 60_000);
+    await untilAnswering(first, `http://127.0.0.1:${port}/metrics`);
     const second = workerProcess(stack, { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' });
     run.children.push(second);
     expect(await new Promise((resolve) => second.once('exit', resolve))).not.toBe(0);
