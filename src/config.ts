@@ -9,6 +9,9 @@ import { DEFAULT_AUTO_PAUSE, parsePercent, type AutoPausePolicy } from './send/a
 import { smtpRouteNames } from './util/smtp-route-name';
 import { parseWarmup, type WarmupPlan } from './send/warmup';
 
+/** Outgoing webhooks are tried again after 10 s, 1 min, …, then every 6 h (for WEBHOOK_RETRY_FOR_HOURS). */
+const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '10s,1m,5m,30m,1h,3h,6h';
+
 /** A fixed key for development only; using it outside production is allowed with a loud warning. */
 export const DEVELOPMENT_SECRET_KEY = 'tidings-development-secret-key-do-not-use-in-production';
 
@@ -32,6 +35,16 @@ const percent = z.string().superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
 });
+
+/** A retry schedule (`1m,5m,1h`), checked by the parser the workers use. */
+const retrySteps = (fallback: string) =>
+  z.string().default(fallback).superRefine((v, ctx) => {
+    try {
+      parseSteps(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -73,13 +86,7 @@ const schema = z.object({
   FANOUT_JOBS: z.coerce.number().int().min(1).max(64).default(4),
   POLICY_FAILURE_LIMIT: z.coerce.number().int().min(1).default(50),
   // Temporary failures are retried after each step in turn (the last repeating) for RETRY_FOR_HOURS.
-  RETRY_SCHEDULE: z.string().default(DEFAULT_RETRY_SCHEDULE).superRefine((v, ctx) => {
-    try {
-      parseSteps(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  }),
+  RETRY_SCHEDULE: retrySteps(DEFAULT_RETRY_SCHEDULE),
   RETRY_FOR_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
   THROTTLES_PER_ATTEMPT: z.coerce.number().int().min(0).max(1000).default(5),
   THROTTLE_PAUSE_SECONDS: z.coerce.number().min(0.01).max(3600).default(5),
@@ -123,6 +130,11 @@ const schema = z.object({
   // draw complaints above these rates (per cent).
   // Warm-up of new routes (issue 15): 'day1=500, then x1.5 daily up to 200000', or per route 'host:port day1=…; …'.
   WARMUP: z.string().optional(),
+  // Outgoing webhooks (issue 15): retries of a failed event, the POST's timeout, how often workers look for new events.
+  WEBHOOK_RETRY_SCHEDULE: retrySteps(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+  WEBHOOK_RETRY_FOR_HOURS: z.coerce.number().min(0).max(24 * 30).default(72),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(10),
+  WEBHOOK_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(1),
   AUTO_PAUSE_WINDOW: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_AUTO_PAUSE.window),
   AUTO_PAUSE_HARD_BOUNCE_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.hardBounceRate)),
   AUTO_PAUSE_COMPLAINT_RATE: percent.default(String(DEFAULT_AUTO_PAUSE.complaintRate)),
@@ -203,6 +215,8 @@ export interface Config {
   readonly metrics: { readonly port: number | undefined; readonly host: string };
   /** WARMUP: the daily caps of new SMTP routes (src/send/warmup.ts); unset, no caps. */
   readonly warmup: WarmupPlan | undefined;
+  /** Outgoing webhooks: when a failed event is tried again (and how many attempts), the POST's timeout, the poll. */
+  readonly outgoingWebhooks: { readonly retry: RetrySchedule; readonly timeoutMs: number; readonly pollMs: number };
   /** AUTO_PAUSE_*: when a send pauses itself for its hard-bounce or complaint rate. */
   readonly autoPause: AutoPausePolicy;
   /** EVENT_RETENTION_DAYS / DELIVERY_RETENTION_DAYS; undefined keeps that history for ever. */
@@ -322,6 +336,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     issueDefaults: Object.freeze({ postal_address: v.POSTAL_ADDRESS, default_name: v.DEFAULT_NAME }),
     warmup,
+    outgoingWebhooks: Object.freeze({
+      retry: retrySchedule(parseSteps(v.WEBHOOK_RETRY_SCHEDULE), v.WEBHOOK_RETRY_FOR_HOURS),
+      timeoutMs: v.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      pollMs: v.WEBHOOK_POLL_SECONDS * 1000,
+    }),
     autoPause: Object.freeze({
       window: v.AUTO_PAUSE_WINDOW,
       hardBounceRate: parsePercent(v.AUTO_PAUSE_HARD_BOUNCE_RATE),

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Services } from '../src/app/services';
 import { applyBounceReports } from '../src/bounces/apply';
 import { createDeliverStore } from '../src/db/deliver-store';
@@ -10,6 +10,9 @@ import { createRedis, masters, type RedisClient } from '../src/queue/redis';
 import { RouteHealthPublisher } from '../src/queue/route-health';
 import { WarmupGate } from '../src/queue/warmup-gate';
 import { reconcile } from '../src/send/reconcile';
+import { startWebhookDispatch } from '../src/webhooks/dispatch';
+import { WEBHOOK_QUEUE, WebhookPump, type WebhookJobData } from '../src/webhooks/pump';
+import { nextLaneBatch, recordLaneDelivered, recordLaneFailure } from '../src/db/webhooks';
 import { DeliverProcessor } from './deliver';
 import { DomainWorkers } from './domain-workers';
 import { createFanoutProcessor } from './fanout';
@@ -125,7 +128,25 @@ export async function startWorkers(
     deliverProcessor.deferred = (job) => domains.deferred(job);
     deliverProcessor.holdQueue = (job, ms) => domains.hold(job, ms);
   }
-  for (const worker of [fanout, ...deliverWorkers] as Worker[]) {
+  // Outgoing webhooks: pump jobs per endpoint lane on their own queue, added by the outbox dispatch.
+  const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: services.redis, prefix: config.queuePrefix, streams: { events: { maxLen: 1000 } } });
+  webhookQueue.on('error', () => {});
+  const webhookConnection = createRedis(config);
+  const { pool } = services;
+  const pump = new WebhookPump({
+    store: {
+      nextLaneBatch: (endpointId, lane, limit) => nextLaneBatch(pool, endpointId, lane, limit),
+      recordLaneDelivered: (endpointId, lane, cursor, count) => recordLaneDelivered(pool, endpointId, lane, cursor, count),
+      recordLaneFailure: (failure) => recordLaneFailure(pool, failure),
+    },
+    secretKey: config.secretKey,
+    retry: config.outgoingWebhooks.retry,
+    timeoutMs: config.outgoingWebhooks.timeoutMs,
+    log,
+  });
+  const webhooks = new Worker<WebhookJobData>(WEBHOOK_QUEUE, pump.process, { connection: webhookConnection, prefix: config.queuePrefix, concurrency: 16 });
+  const dispatch = startWebhookDispatch({ pool, queue: webhookQueue, log, pollMs: config.outgoingWebhooks.pollMs });
+  for (const worker of [fanout, webhooks, ...deliverWorkers] as Worker[]) {
     worker.on('error', (err) => log.error({ event: 'worker.error', queue: worker.name, err }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (err.name !== 'DelayedError' && err.name !== 'RateLimitError') log.error({ event: 'job.failed', queue: worker.name, jobId: job?.id, err }, 'job failed');
@@ -153,11 +174,14 @@ export async function startWorkers(
         clearInterval(timer);
         // A fan-out waiting for the senders (FANOUT_AHEAD) stops now: its cursor is saved, the reconciler re-adds it.
         fanout.cancelAllJobs('worker stopping');
-        await Promise.all([fanout.close(), ...deliverWorkers.map((w) => w.close()), retention.close()]);
+        dispatch.close();
+        await Promise.all([fanout.close(), webhooks.close(), ...deliverWorkers.map((w) => w.close()), retention.close()]);
+        await webhookQueue.close();
         await deliverProcessor.flushFinishChecks();
         await routeHealth.stop();
         await mailer.close();
         fanoutConnection.disconnect();
+        webhookConnection.disconnect();
         deliverConnection?.disconnect();
         domains?.disconnect();
         log.info({ event: 'worker.stopped' }, 'workers stopped');

@@ -184,6 +184,19 @@ suppressions
 suppressions.command('add <email>').description('suppress an address by hand').addOption(json()).action(suppressionsAddCommand);
 suppressions.command('remove <email>').description('remove an address from the suppression list (the subscriber becomes active)').addOption(json()).action(suppressionsRemoveCommand);
 
+const webhooks = () => import('./commands/webhooks');
+const webhook = program.command('webhook').description('outgoing webhooks: endpoints that receive events (signed POSTs)');
+webhook
+  .command('add <url>')
+  .description('register an endpoint; prints its signing secret')
+  .requiredOption('--events <list>', 'comma-separated: delivery.sent, delivery.failed, open, click, unsubscribe, bounce, complaint, subscriber.created, subscriber.confirmed, or * for all')
+  .option('--description <text>', 'what it is for')
+  .addOption(json())
+  .action(lazy(webhooks, (m) => m.webhookAddCommand));
+webhook.command('ls').description('endpoints with their health').addOption(json()).action(lazy(webhooks, (m) => m.webhookLsCommand));
+webhook.command('rm <id>').description('remove an endpoint').addOption(json()).action(lazy(webhooks, (m) => m.webhookRmCommand));
+webhook.command('failures <id>').description('an endpoint\'s recent failed attempts').option('--limit <n>', 'how many', '20').addOption(json()).action(lazy(webhooks, (m) => m.webhookFailuresCommand));
+
 const issue = program.command('issue').description('manage issues');
 issue.command('ls').description('the issues, newest first, with their sends').option('--limit <n>', 'how many', '50').addOption(json()).action(issueLsCommand);
 issue

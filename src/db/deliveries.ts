@@ -2,6 +2,7 @@ import { compileSegment } from './segment-filter';
 import type { SegmentDefinition } from '../segments/definition';
 import { RUNNING_SEND_STATES, WAITING_DELIVERY_STATES, type DeliveryStatus, type FailureKind } from './states';
 import type { Pool, PoolClient } from './pool';
+import { ANY_WEBHOOK_ENDPOINT, outboxCte } from './webhook-outbox';
 
 /** Counts the subscribers a send to this list (and segment) will reach: confirmed, and the address not blocked. */
 /**
@@ -162,11 +163,15 @@ export interface DeliveryResult {
   held?: boolean;
 }
 
-/** Records a batch of outcomes in one statement. Only deliveries still `sending` change. */
+/**
+ * Records a batch of outcomes in one statement. Only deliveries still `sending` change. The same statement
+ * writes the `delivery.sent` / `delivery.failed` webhook events of the batch (src/db/webhook-outbox.ts).
+ */
 export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[]): Promise<void> {
   await pool.query({
     name: 'record-delivery-results',
-    text: `UPDATE deliveries d
+    text: `WITH updated AS (
+     UPDATE deliveries d
      SET status = r.status,
          smtp_response = r.smtp_response,
          message_id = coalesce(r.message_id, d.message_id),
@@ -182,7 +187,17 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
          updated_at = now()
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
           AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at, held)
-     WHERE d.id = r.id AND d.status = 'sending'`,
+     WHERE d.id = r.id AND d.status = 'sending'
+     RETURNING d.id, d.send_id, d.subscriber_id, d.status, d.smtp_response, d.failure_kind, d.smtp_route, d.attempts, d.message_id
+   ), outbox_source AS (
+     SELECT 'delivery.' || u.status AS type, u.subscriber_id, u.id AS ord,
+            jsonb_build_object('deliveryId', u.id, 'sendId', u.send_id, 'subscriberId', u.subscriber_id, 'email', s.email,
+                               'status', u.status, 'smtpResponse', u.smtp_response, 'failureKind', u.failure_kind,
+                               'route', u.smtp_route, 'attempts', u.attempts, 'messageId', u.message_id) AS data
+     FROM updated u JOIN subscribers s ON s.id = u.subscriber_id
+     WHERE u.status IN ('sent', 'failed') AND ${ANY_WEBHOOK_ENDPOINT}
+   ), ${outboxCte('outbox_source')}
+   SELECT count(*) FROM updated`,
     values: [
       results.map((r) => r.id),
       results.map((r) => r.status),

@@ -15,8 +15,9 @@ import { sendRoutes } from './sends';
 import { subscriberAdminRoutes } from './subscriber-admin';
 import { subscriberRoutes } from './subscribers';
 import { suppressionRoutes } from './suppressions';
+import { webhookRoutes } from './webhooks';
 
-export const API_ROUTES: ApiRoute[] = [...listRoutes, ...subscriberAdminRoutes, ...subscriberRoutes, ...importRoutes, ...composerRoutes, ...issueRoutes, ...sendRoutes, ...suppressionRoutes, ...operatorRoutes, ...dashboardRoutes, ...sendDomainRoutes, ...segmentRoutes, ...templateRoutes, ...mediaRoutes];
+export const API_ROUTES: ApiRoute[] = [...listRoutes, ...subscriberAdminRoutes, ...subscriberRoutes, ...importRoutes, ...composerRoutes, ...issueRoutes, ...sendRoutes, ...suppressionRoutes, ...operatorRoutes, ...dashboardRoutes, ...sendDomainRoutes, ...segmentRoutes, ...templateRoutes, ...mediaRoutes, ...webhookRoutes];
 /** The routes anybody may call (logging in, setting a password from a link). */
 export const PUBLIC_API_ROUTES: ApiRoute[] = [...sessionRoutes];
 
