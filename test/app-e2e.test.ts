@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_DIST } from '../src/http/app-dist';
-import { createOperator } from './app-operator-helpers';
+import { createOperator, login } from './app-operator-helpers';
 import { parse, startStack, waitFor, type TestStack } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -236,6 +236,98 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       const refused = problems.findIndex((p) => p.includes('415 (Unsupported Media Type)'));
       expect(refused).toBeGreaterThanOrEqual(0);
       problems.splice(refused, 1);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('keeps what was written through a network error: saved in the browser, sent when the server answers again, offered back after a reload', async () => {
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/issues/new`);
+      await page.locator('.cm-content').waitFor();
+      // A new issue is stored once something was written in it.
+      const intro = page.locator('.cm-line', { hasText: 'Write the introduction' });
+      await intro.click();
+      await page.keyboard.press('Home');
+      await page.keyboard.insertText('Hello. ');
+      await page.waitForURL(/\/admin\/issues\/issue-\d{4}-\d{2}-\d{2}-[a-z0-9]{4}$/, { timeout: 30_000 });
+      const slug = decodeURIComponent(page.url().split('/').pop()!);
+      const saveState = page.getByTestId('save-state');
+      await expect.poll(() => saveState.textContent(), { timeout: 30_000 }).toBe('All changes saved');
+      const { cookie } = await login(stack.baseUrl, owner.email, owner.password);
+      const source = async () => (await fetch(`${stack.baseUrl}/api/issues/${slug}/source`, { headers: { cookie } })).text();
+
+      // Offline: the change stays in this browser and says so; back online, it reaches the server by itself.
+      await context.setOffline(true);
+      await intro.click();
+      await page.keyboard.press('End');
+      await page.keyboard.insertText(' Written on a train.');
+      await expect.poll(() => saveState.textContent(), { timeout: 20_000 }).toBe('Saved in this browser; the server is not reachable');
+      await context.setOffline(false);
+      await expect.poll(() => saveState.textContent(), { timeout: 30_000 }).toBe('All changes saved');
+      expect(await source()).toContain('Written on a train.');
+
+      // Offline again, and the tab is closed: the next visit offers the unsaved text back.
+      await context.setOffline(true);
+      await intro.click();
+      await page.keyboard.press('End');
+      await page.keyboard.insertText(' And in a tunnel.');
+      await expect.poll(() => saveState.textContent(), { timeout: 20_000 }).toBe('Saved in this browser; the server is not reachable');
+      await page.close();
+      await context.setOffline(false);
+      const again = await context.newPage();
+      watch(again);
+      await again.goto(`${stack.baseUrl}/admin/issues/${slug}`);
+      await again.getByText('This browser kept a newer version that was not saved.').waitFor();
+      expect(await again.locator('.cm-content').textContent()).not.toContain('And in a tunnel.');
+      await again.getByRole('button', { name: 'Restore it' }).click();
+      await expect.poll(() => again.locator('.cm-content').textContent()).toContain('And in a tunnel.');
+      await expect.poll(source, { timeout: 30_000 }).toContain('And in a tunnel.');
+      expect(await source()).toContain('Written on a train.');
+      await expect.poll(() => again.getByTestId('save-state').textContent(), { timeout: 30_000 }).toBe('All changes saved');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('manages subscribers: search, attribute filter, a bulk action on the filtered selection, block, export, delete', async () => {
+    const { pool } = stack.services;
+    const { upsertSubscribers } = await import('../src/db/subscribers');
+    const listId = (await pool.query<{ id: number }>(`INSERT INTO lists (slug, name) VALUES ('members', 'Members') RETURNING id`)).rows[0].id;
+    await upsertSubscribers(pool, listId, [
+      { email: 'olu@members.test', name: 'Olu', attributes: { plan: 'pro' } },
+      { email: 'mei@members.test', name: '王美', attributes: { plan: 'pro' } },
+      { email: 'kai@members.test', name: 'Kai', attributes: { plan: 'free' } },
+    ], 'confirmed');
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/subscribers?list=members`);
+      await page.getByLabel('Attribute (key=value)').fill('plan=pro');
+      await expect.poll(() => page.locator('main tbody tr').count()).toBe(2);
+      await page.getByLabel('With the subscribers').selectOption('unsubscribe');
+      await page.getByLabel('List', { exact: true }).last().selectOption('members');
+      await page.getByRole('button', { name: 'Apply to all matching' }).click();
+      await page.getByRole('dialog').getByRole('button').last().click();
+      await expect.poll(async () => (await pool.query(`SELECT count(*)::int AS n FROM subscriptions WHERE list_id = $1 AND status = 'unsubscribed'`, [listId])).rows[0].n).toBe(2);
+
+      // One subscriber's page: search by part of a name (Chinese), then block, unblock, export, delete.
+      await page.goto(`${stack.baseUrl}/admin/subscribers`);
+      await page.getByLabel('Search').fill('美');
+      await page.getByRole('link', { name: 'mei@members.test' }).click();
+      await page.getByRole('button', { name: 'Block' }).click();
+      await page.getByRole('button', { name: 'Unblock' }).waitFor();
+      expect((await pool.query(`SELECT status FROM subscribers WHERE email = 'mei@members.test'`)).rows[0].status).toBe('blocked');
+      await page.getByRole('button', { name: 'Unblock' }).click();
+      await page.getByRole('button', { name: 'Block' }).waitFor();
+      const download = page.waitForEvent('download');
+      await page.getByRole('link', { name: 'Export their data' }).click();
+      const data = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
+      expect(JSON.stringify(data)).toContain('mei@members.test');
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await page.waitForURL(/\/admin\/subscribers$/);
+      expect((await pool.query(`SELECT count(*)::int AS n FROM subscribers WHERE email = 'mei@members.test'`)).rows[0].n).toBe(0);
     } finally {
       await context.close();
     }

@@ -9,8 +9,11 @@ import { fmtNumber, t } from '../i18n';
 import { BASE, navigate } from '../router';
 import { can, useOperator } from '../session';
 
-const NEW_ISSUE = `---
-slug: issue-${new Date().toISOString().slice(0, 10)}
+/** A few random letters: two new issues (or copies) of one day must not share a slug, or the second would overwrite the first. */
+const suffix = () => Math.random().toString(36).slice(2, 6);
+
+const newIssue = () => `---
+slug: issue-${new Date().toISOString().slice(0, 10)}-${suffix()}
 subject: "Our newsletter"
 preheader: "What is new this time"
 default_name: reader
@@ -67,7 +70,7 @@ function slugOf(source: string): string | undefined {
 
 export function ComposerPage({ params }: { params: Record<string, string> }) {
   const ref = params.ref;
-  const [loaded, setLoaded] = useState<{ source: string; sends: number } | undefined>(ref ? undefined : { source: sessionStorage.getItem(DUPLICATE_KEY) ?? NEW_ISSUE, sends: 0 });
+  const [loaded, setLoaded] = useState<{ source: string; sends: number } | undefined>(ref ? undefined : { source: sessionStorage.getItem(DUPLICATE_KEY) ?? newIssue(), sends: 0 });
   const [loadError, setLoadError] = useState<unknown>();
   useEffect(() => {
     if (!ref) {
@@ -89,6 +92,8 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
   const operator = useOperator()!;
   // A new issue gets its slug when first saved; the address follows without reloading the editor.
   const [ref, setRef] = useState(initialRef);
+  const currentRef = useRef(initialRef);
+  currentRef.current = ref;
   const editable = can('editor') && !sent;
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView>();
@@ -107,6 +112,7 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
   const uploads = useRef(0);
   const templates = useApi<{ templates: string[] }>('/templates');
   const debounced = useDebounced(source, 400);
+  const [retry, setRetry] = useState(0);
 
   useEffect(() => {
     if (!host.current) return;
@@ -115,7 +121,8 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
       readOnly: !editable,
       onChange: (text) => {
         setSource(text);
-        if (editable) localStorage.setItem(draftKey(ref), text);
+        // Under the issue's slug as it is now (a new issue gets one when first saved).
+        if (editable) localStorage.setItem(draftKey(currentRef.current), text);
       },
       onPasteFiles: (files, at) => void upload(files, at),
     });
@@ -132,11 +139,29 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
         if (view.current) showFindings(view.current, [...p.errors, ...p.warnings]);
       },
       (err) => {
-        if ((err as Error).name !== 'AbortError') setPreviewError(err);
+        if ((err as Error).name === 'AbortError') return;
+        // The server is out of reach: the text is safe in this browser, and is sent once it answers again.
+        if (err instanceof ApiFailure && err.code === 'NETWORK') {
+          if (editable && debounced !== lastSaved.current) setSave('local');
+          return;
+        }
+        setPreviewError(err);
       },
     );
     return () => controller.abort();
-  }, [debounced]);
+  }, [debounced, retry]);
+
+  // While the server is out of reach: try again when the browser is back online, and every 10 s.
+  useEffect(() => {
+    if (save !== 'local') return;
+    const again = () => setRetry((n) => n + 1);
+    const timer = setInterval(again, 10_000);
+    window.addEventListener('online', again);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('online', again);
+    };
+  }, [save]);
 
   // Autosave: the text is kept in this browser on every change; the server gets each version that renders.
   useEffect(() => {
@@ -208,7 +233,7 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
 
   function duplicate() {
     const slug = slugOf(source) ?? 'issue';
-    sessionStorage.setItem(DUPLICATE_KEY, source.replace(/^slug:.*$/m, `slug: ${slug}-copy`));
+    sessionStorage.setItem(DUPLICATE_KEY, source.replace(/^slug:.*$/m, `slug: ${slug.replace(/-copy-[a-z0-9]{4}$/, '')}-copy-${suffix()}`));
     navigate('/issues/new');
   }
 
