@@ -2,7 +2,8 @@ import { markdown } from '@codemirror/lang-markdown';
 import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { setDiagnostics, lintGutter, type Diagnostic } from '@codemirror/lint';
 import { tags } from '@lezer/highlight';
-import { EditorState } from '@codemirror/state';
+import { EditorSelection, EditorState, Prec } from '@codemirror/state';
+import { keymap } from '@codemirror/view';
 import { EditorView, basicSetup } from 'codemirror';
 
 export interface Finding {
@@ -31,9 +32,27 @@ const readableHighlight = HighlightStyle.define([
   { tag: [tags.list], color: '#8a1c3c' },
 ]);
 
+/** Wraps the selection (or the word at the cursor's place, empty) in `before` … `after`; the selection stays on the text. */
+function wrap(before: string, after: string) {
+  return (view: EditorView): boolean => {
+    view.dispatch(view.state.changeByRange((range) => ({
+      changes: [{ from: range.from, insert: before }, { from: range.to, insert: after }],
+      range: EditorSelection.range(range.from + before.length, range.to + before.length),
+    })));
+    return true;
+  };
+}
+
+/** Markdown's everyday marks, as word processors bind them: bold, italic, link. */
+const markdownKeys = Prec.high(keymap.of([
+  { key: 'Mod-b', run: wrap('**', '**') },
+  { key: 'Mod-i', run: wrap('*', '*') },
+  { key: 'Mod-k', run: wrap('[', '](https://)') },
+]));
+
 /**
  * The composer's editor: CodeMirror 6 with Markdown highlighting, its default keymap (undo/redo, search,
- * indentation), and preflight findings as diagnostics at their lines.
+ * indentation) plus Ctrl/Cmd+B, I and K for bold, italic and link, and preflight findings as diagnostics at their lines.
  */
 export function createEditor(parent: HTMLElement, doc: string, options: { label: string; readOnly?: boolean; onChange: (text: string) => void; onPasteFiles: (files: File[], at: number) => void }): EditorView {
   return new EditorView({
@@ -43,6 +62,7 @@ export function createEditor(parent: HTMLElement, doc: string, options: { label:
       extensions: [
         basicSetup,
         markdown(),
+        markdownKeys,
         syntaxHighlighting(readableHighlight),
         lintGutter(),
         EditorView.lineWrapping,

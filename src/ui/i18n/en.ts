@@ -60,7 +60,7 @@ export const en = {
   'composer.notSavedInvalid': 'Kept in this browser; fix the errors below to save it', 'composer.sentReadOnly': 'Sent: read only', 'composer.saveFailed': 'Not saved (see below)',
   'composer.duplicate': 'Duplicate', 'composer.sentNote': 'This issue has been sent, so what readers received stays as it is. Duplicate it to write the next one.',
   'composer.restore': 'This browser kept a newer version that was not saved.', 'composer.restoreYes': 'Restore it', 'composer.restoreNo': 'Discard it',
-  'composer.template': 'Template', 'composer.dropHint': 'Drop or paste images into the text to upload them.', 'composer.findings': 'Preflight findings',
+  'composer.template': 'Template', 'composer.dropHint': 'Drop or paste images into the text to upload them. Ctrl+B, Ctrl+I, Ctrl+K: bold, italic, link.', 'composer.findings': 'Preflight findings',
   'composer.noFindings': 'Preflight: no problems.', 'composer.error': 'Error', 'composer.warning': 'Warning', 'composer.line': 'line {n}',
   'composer.previewWidth': 'Preview width', 'composer.phone': 'Phone (375 px)', 'composer.desktop': 'Desktop (700 px)', 'composer.size': 'HTML {kb} KB',
   'composer.previewTitle': 'Preview of the email', 'composer.noPreview': 'No preview while the content has errors.', 'composer.test': 'Test message',

@@ -62,7 +62,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'composer.notSavedInvalid': '已保存在本浏览器；修正下方错误后才能保存到服务器', 'composer.sentReadOnly': '已发送：只读', 'composer.saveFailed': '未保存（见下方）',
   'composer.duplicate': '复制一份', 'composer.sentNote': '这期已经发出，读者收到的内容保持不变。复制一份来写下一期。',
   'composer.restore': '本浏览器保存了一个较新的、尚未保存到服务器的版本。', 'composer.restoreYes': '恢复', 'composer.restoreNo': '丢弃',
-  'composer.template': '模板', 'composer.dropHint': '把图片拖入或粘贴到文本中即可上传。', 'composer.findings': '发送前检查',
+  'composer.template': '模板', 'composer.dropHint': '把图片拖入或粘贴到文本中即可上传。Ctrl+B、Ctrl+I、Ctrl+K：粗体、斜体、链接。', 'composer.findings': '发送前检查',
   'composer.noFindings': '发送前检查：没有问题。', 'composer.error': '错误', 'composer.warning': '警告', 'composer.line': '第 {n} 行',
   'composer.previewWidth': '预览宽度', 'composer.phone': '手机（375 像素）', 'composer.desktop': '桌面（700 像素）', 'composer.size': 'HTML {kb} KB',
   'composer.previewTitle': '邮件预览', 'composer.noPreview': '内容有错误时无法预览。', 'composer.test': '测试邮件',
