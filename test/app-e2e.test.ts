@@ -232,6 +232,15 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await fire('paste', [{ name: 'fake.png', type: 'image/png', bytes: [...Buffer.from('not an image at all')] }]);
       await expect.poll(() => page.getByText(/fake\.png was not uploaded: .+/).count(), { timeout: 20_000 }).toBe(1);
       expect(await text()).toBe(before);
+      // Markdown's marks from the keyboard.
+      await lines().last().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('\nvery important');
+      await page.keyboard.press('Shift+Control+ArrowLeft');
+      await page.keyboard.press('Control+b');
+      await expect.poll(text).toMatch(/\nvery \*\*important\*\*$/);
+      await page.keyboard.press('Control+i');
+      await expect.poll(text).toMatch(/\nvery \*\*\*important\*\*\*$/);
       // Chromium logs the refused upload (415) as a console error: expected here, and only here.
       const refused = problems.findIndex((p) => p.includes('415 (Unsupported Media Type)'));
       expect(refused).toBeGreaterThanOrEqual(0);
