@@ -79,11 +79,11 @@ describe('addresses no reader can reach', () => {
   });
 });
 
-/** Runs the real `tidings` command; LOG_LEVEL=warn so preflight's warnings reach stderr. */
+/** Runs the real `tidings` command, with its own log level (warn, as a user's terminal has it). */
 const run = promisify(execFile);
 async function tidings(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(root, 'bin/tidings.mjs'), ...args], { cwd: root, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, LOG_LEVEL: 'warn' } });
+    const { stdout, stderr } = await run(process.execPath, [path.join(root, 'bin/tidings.mjs'), ...args], { cwd: root, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, LOG_LEVEL: '' } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -122,10 +122,12 @@ describe('tidings send: loopback addresses warn in development, stop a send in p
     // Development: the send goes ahead, and the operator is told why no reader could open its links.
     const sent = await tidings(['send', 'letter-dev', '--list', 'weekly', '--json'], dev);
     expect(sent.code, sent.stderr).toBe(0);
-    const warnings = sent.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; rule: string; msg: string }).filter((l) => l.event === 'preflight.warning');
-    expect(warnings.map((w) => w.rule)).toEqual(['url-unreachable', 'url-unreachable']);
-    expect(warnings[0].msg).toMatch(/^PUBLIC_URL http:\/\/localhost:3999 is a loopback name/);
-    expect(warnings[1].msg).toMatch(/^1 image\(s\) point at http:\/\/localhost:3999, a loopback name, e\.g\. 'http:\/\/localhost:3999\/media\/[0-9a-f]+\.png'.*The issue was compiled with PUBLIC_URL http:\/\/localhost:3999 \(media store images are served under it\): set PUBLIC_URL/);
+    // In words on stderr, one line each (stdout stays the --json result).
+    const warnings = sent.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^warning: config PUBLIC_URL: PUBLIC_URL http:\/\/localhost:3999 is a loopback name: .* \[url-unreachable\]$/);
+    expect(warnings[1]).toMatch(/^warning: issue letter-dev \(html\): 1 image\(s\) point at http:\/\/localhost:3999, a loopback name, e\.g\. 'http:\/\/localhost:3999\/media\/[0-9a-f]+\.png'.*The issue was compiled with PUBLIC_URL http:\/\/localhost:3999 \(media store images are served under it\): set PUBLIC_URL.* \[url-unreachable\]$/);
+    expect(JSON.parse(sent.stdout.trim().split('\n').at(-1)!)).toMatchObject({ issue: 'letter-dev', list: 'weekly' });
 
     // Production with the same loopback address: refused, nothing created.
     const production = { ...dev, NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:2525' };

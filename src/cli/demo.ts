@@ -14,6 +14,7 @@ import { createIssueFromFile } from '../issues/create-issue';
 import { startSend } from '../send/start-send';
 import { startWorkers } from '../../workers/index';
 import { commandContext, output } from './context';
+import { printWarnings } from './preflight-warnings';
 import { demoSubscribers } from './demo-data';
 import { waitForSend } from './progress';
 
@@ -63,7 +64,8 @@ export async function demoCommand(opts: { serve?: boolean; subscribers: string; 
   say(`sending through ${description}`);
 
   const started = Date.now();
-  const { send } = await startSend(services, issue.id, list.slug, { again: true, includePrevious: true });
+  const { send, warnings } = await startSend(services, issue.id, list.slug, { again: true, includePrevious: true });
+  printWarnings(warnings);
   const outcome = await waitForSend(services, send.id, { bar: !ctx.json && Boolean(process.stderr.isTTY), startedAt: started });
   const sample = await firstSentDelivery(pool, send.id);
   const tryLinks = {

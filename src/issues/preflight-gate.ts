@@ -9,7 +9,8 @@ import { formatFindings, preflight, type PreflightReport } from '../render/prefl
 
 /**
  * Runs preflight on a stored issue before anything is sent (a list send or a test message). Warnings are
- * logged (`preflight.warning`, printed by the CLI) and returned; errors stop the send with one message
+ * returned, for the caller to show the operator (the CLI prints them in words, the API answers them), and
+ * logged for the record (`preflight.warning`, at info level: not a JSON line on every command); errors stop the send with one message
  * listing them all, before any row is created. Besides the content rules, it checks that readers can reach
  * what the messages point at: PUBLIC_URL and the issue's images and links on loopback or a private network
  * are errors in production and warnings otherwise (a local SMTP server is fine for those), and an issue
@@ -18,7 +19,7 @@ import { formatFindings, preflight, type PreflightReport } from '../render/prefl
 export async function ensureSendable(deps: GateDeps & { log: Logger }, issue: Issue): Promise<PreflightReport> {
   const report = await preflightStoredIssue(deps, issue);
   for (const warning of report.warnings) {
-    deps.log.warn({ event: 'preflight.warning', issueId: issue.id, rule: warning.rule, where: warning.where }, warning.message);
+    deps.log.info({ event: 'preflight.warning', issueId: issue.id, rule: warning.rule, where: warning.where }, warning.message);
   }
   if (report.errors.length > 0) {
     throw new TidingsError(

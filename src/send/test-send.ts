@@ -6,6 +6,7 @@ import { TidingsError } from '../errors';
 import { checkEmailAddress } from '../mail/email-address';
 import type { Mailer } from '../mail/mailer';
 import { ensureSendable } from '../issues/preflight-gate';
+import type { Finding } from '../render/preflight';
 import { listSender } from './sender';
 import { buildSingleMessage, standInList } from './single-message';
 
@@ -15,6 +16,8 @@ export interface TestSendResult {
   messageId: string;
   /** The SMTP server's reply. */
   response: string;
+  /** Preflight's warnings (its errors stop the message). */
+  warnings: Finding[];
 }
 
 /**
@@ -33,7 +36,7 @@ export async function testSend(
   if (!address.ok) throw new TidingsError('INVALID_INPUT', `--test needs an email address: ${address.problem}`, { email });
   const to = address.address;
   const stored = await getIssue(services.pool, issueRef);
-  await ensureSendable(services, stored);
+  const { warnings } = await ensureSendable(services, stored);
   const named = options.list ? await getListBySlug(services.pool, options.list) : undefined;
   const list = named ?? standInList(stored.subject, 'test');
   // Shaped for a list: in its language; without one, in the issue's own.
@@ -50,5 +53,5 @@ export async function testSend(
   });
   const { response } = await mailer.send({ from: listSender(services.config, list).address, to }, message.raw);
   services.log.info({ event: 'send.test_sent', issueId: issue.id, messageId: message.messageId }, 'test message sent');
-  return { issue, to, messageId: message.messageId, response };
+  return { issue, to, messageId: message.messageId, response, warnings };
 }

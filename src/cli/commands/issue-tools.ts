@@ -15,6 +15,7 @@ import { buildSingleMessage, standInList } from '../../send/single-message';
 import { dkimSignerFor } from '../../mail/dkim';
 import { testSend } from '../../send/test-send';
 import { commandContext, output, withPool, withServices } from '../context';
+import { printWarnings } from '../preflight-warnings';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -82,6 +83,7 @@ export async function testSendCommand(issueRef: string, opts: { test: string; li
     const { mailer, description } = await createMailer(services.config, services.log);
     try {
       const result = await testSend(services, mailer, issueRef, opts.test, { list: opts.list });
+      printWarnings(result.warnings);
       output(ctx, { id: result.messageId, issue: result.issue.slug, to: result.to, response: result.response }, [
         `test message of ${result.issue.slug} sent to ${result.to} via ${description}: ${result.response}`,
       ]);

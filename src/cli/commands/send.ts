@@ -1,6 +1,7 @@
 import { TidingsError } from '../../errors';
 import { cancelSend, pauseSend, resumeSend, retryFailed, startSend } from '../../send/control';
 import { commandContext, output, withServices } from '../context';
+import { printWarnings } from '../preflight-warnings';
 import { waitForSend } from '../progress';
 
 /** Parses --at: an ISO 8601 time with a time zone; a time in the past means now. */
@@ -22,7 +23,8 @@ export async function sendCommand(
   if (opts.includePrevious && !opts.again) throw new TidingsError('INVALID_INPUT', '--include-previous only makes sense with --again');
   await withServices(ctx, async (services) => {
     const started = Date.now();
-    const { send, issue, list, repeats } = await startSend(services, issueRef, opts.list, { at, again: opts.again, includePrevious: opts.includePrevious });
+    const { send, issue, list, repeats, warnings } = await startSend(services, issueRef, opts.list, { at, again: opts.again, includePrevious: opts.includePrevious });
+    printWarnings(warnings);
     const repeat =
       repeats.length === 0 ? ''
       : opts.includePrevious ? ` It repeats ${repeats.map((s) => `send ${s.id}`).join(', ')}, to everyone again.`
