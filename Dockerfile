@@ -15,6 +15,8 @@ COPY public ./public
 COPY tsconfig.json ./
 COPY scripts ./scripts
 RUN npm run build
+# The media store (MEDIA_DIR), a volume in docker-compose.yml: a fresh volume takes this folder's owner.
+RUN mkdir -p media && chown node:node media
 USER node
 ENTRYPOINT ["node", "bin/tidings.mjs"]
 CMD ["serve"]

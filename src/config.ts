@@ -145,6 +145,15 @@ const schema = z.object({
   DELIVERY_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).optional(),
 });
 
+/** Every variable the configuration reads, in the schema's order (the README's table is checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
+/** Each variable's default as the schema gives it when the variable is unset (undefined: none). */
+export function configDefaults(): Readonly<Record<string, string | number | undefined>> {
+  const parsed = schema.parse(Object.fromEntries(CONFIG_VARIABLES.map((key) => [key, undefined])));
+  return Object.freeze({ ...parsed });
+}
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly databaseUrl: string;
