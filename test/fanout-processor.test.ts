@@ -51,7 +51,11 @@ class MemoryFanoutStore implements FanoutStore {
     const page = this.recipients.filter((id) => id > after && id <= until).slice(0, pageSize);
     if (page.length === 0) return { lastSubscriberId: null, queuedDeliveryIds: [] };
     for (const subscriberId of page) if (!this.deliveries.has(subscriberId)) this.deliveries.set(subscriberId, { id: this.nextId++, status: 'queued' });
-    return { lastSubscriberId: page[page.length - 1], queuedDeliveryIds: page.map((s) => this.deliveries.get(s)!).filter((d) => d.status === 'queued').map((d) => d.id) };
+    return {
+      lastSubscriberId: page[page.length - 1],
+      queuedDeliveryIds: page.map((s) => this.deliveries.get(s)!).filter((d) => d.status === 'queued').map((d) => d.id),
+      recipients: page.length,
+    };
   }
   async setFanoutCursor(_: number, cursor: number) {
     this.send.fanoutCursor = cursor;
@@ -239,6 +243,41 @@ describe('a large send fanned out as several range jobs, with in-memory fakes', 
     const before = queued.length;
     await expect(fanout(fanoutJob(0).job)).resolves.toEqual({ queued: 0 });
     expect(queued).toHaveLength(before);
+  });
+
+  it('ranges running at once stay within FANOUT_AHEAD together, and each ends without waiting once its last page is queued', async () => {
+    const store = new MemoryFanoutStore(Array.from({ length: 60 }, (_, i) => i + 1));
+    const ahead = 12;
+    let waiting = 0;
+    let peak = 0;
+    const rangeJobs: number[] = [];
+    const fanout = createFanoutProcessor({
+      store,
+      queue: {
+        enqueueDeliveries: async (ids) => {
+          waiting += ids.length;
+          peak = Math.max(peak, waiting);
+        },
+        backlog: async () => waiting,
+        enqueueRanges: async (_sendId, ranges) => void rangeJobs.push(...ranges),
+      },
+      log,
+      config: { fanoutAhead: ahead, fanoutJobs: 3 },
+      maxPageSize: 4,
+    });
+    // A sender taking one job every millisecond.
+    const sender = setInterval(() => (waiting = Math.max(0, waiting - 1)), 1);
+    try {
+      await fanout(fanoutJob().job);
+      expect(rangeJobs).toEqual([1, 2]);
+      await Promise.all(rangeJobs.map((r) => fanout(fanoutJob(r).job)));
+    } finally {
+      clearInterval(sender);
+    }
+    expect(store.send).toMatchObject({ status: 'sending', total: 60 });
+    expect(store.deliveries.size).toBe(60);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(ahead);
   });
 
   it('a list smaller than a page per job stays one job, its cursor on the send', async () => {

@@ -105,7 +105,7 @@ export function createFanoutProcessor(deps: FanoutDeps) {
       const ranges = await store.planFanoutRanges(send.id, send.listId, parts);
       if (ranges.length === 0) {
         // One job for the whole list, its cursor on the send.
-        const walked = await walk(send, job, signal, log, ahead, { after: send.fanoutCursor, until: undefined, save: (c) => store.setFanoutCursor(send.id, c) });
+        const walked = await walk(send, job, signal, log, ahead, fanoutPageSize(ahead, maxPage), { after: send.fanoutCursor, until: undefined, save: (c) => store.setFanoutCursor(send.id, c) });
         if (walked.finished) await endFanout(send.id, walked.queued, log);
         return { queued: walked.queued };
       }
@@ -123,7 +123,11 @@ export function createFanoutProcessor(deps: FanoutDeps) {
       }
     }
     const rangeNo = range.rangeNo;
-    const walked = await walk(send, job, signal, log, Math.floor(ahead / parts), {
+    // Each range walks with pages that fit its share of FANOUT_AHEAD, and waits as if the other ranges each had
+    // two pages on their way to Redis (the most a range has unseen), so together they never pass FANOUT_AHEAD.
+    const pageSize = fanoutPageSize(Math.floor(ahead / parts), maxPage);
+    const room = ahead > 0 ? ahead - (parts - 1) * 2 * pageSize : 0;
+    const walked = await walk(send, job, signal, log, room, pageSize, {
       after: range.cursor,
       until: range.lastSubscriberId,
       save: (c) => store.setFanoutRangeCursor(send.id, rangeNo, c),
@@ -152,12 +156,12 @@ export function createFanoutProcessor(deps: FanoutDeps) {
     signal: AbortSignal | undefined,
     log: Logger,
     ahead: number,
+    pageSize: number,
     bounds: { after: number; until: number | undefined; save: (cursor: number) => Promise<void> },
   ): Promise<{ queued: number; finished: boolean }> {
     let cursor = bounds.after;
     let queued = 0;
     let inFlight: { done: Promise<void>; cursor: number; count: number } | undefined;
-    const pageSize = fanoutPageSize(ahead, maxPage);
     const room: FanoutRoom = {
       backlog: () => queue.backlog(),
       stillFanningOut: async () => (await store.getSendStatus(send.id)) === 'fanning_out',
@@ -191,6 +195,12 @@ export function createFanoutProcessor(deps: FanoutDeps) {
       done.catch(() => {});
       inFlight = { done, cursor: page.lastSubscriberId, count: page.queuedDeliveryIds.length };
       cursor = page.lastSubscriberId;
+      // A short page, or one that reached the end of the range, was the last: no need to wait for room only
+      // to be told so (a range waiting for the senders would hold up the end of the fan-out).
+      if ((page.recipients !== undefined && page.recipients < pageSize) || (bounds.until !== undefined && cursor >= bounds.until)) {
+        await settle();
+        return { queued, finished: true };
+      }
       await job.updateProgress({ queued });
     }
   }

@@ -45,6 +45,8 @@ export interface FanoutPage {
   lastSubscriberId: number | null;
   /** Ids of the page's deliveries that still wait to be sent (new ones and any left by an interrupted fan-out). */
   queuedDeliveryIds: number[];
+  /** Recipients in the page: fewer than asked for means there are no more (the fan-out need not ask again). */
+  recipients?: number;
 }
 
 /** Above every subscriber id: the bound of a fan-out over the whole list. */
@@ -89,7 +91,7 @@ export async function createDeliveryPage(
   if (last === null) return { lastSubscriberId: null, queuedDeliveryIds: [] };
   // Every delivery of the page is new (the usual case): its ids came back from the INSERT, all queued.
   const inserted = ids ? ids.split(',').map(Number) : [];
-  if (inserted.length === pageCount) return { lastSubscriberId: last, queuedDeliveryIds: inserted };
+  if (inserted.length === pageCount) return { lastSubscriberId: last, queuedDeliveryIds: inserted, recipients: pageCount };
   // A page done again (after a crash or a pause): some deliveries existed, perhaps already sent; queue those
   // still queued. Reading them back costs a second statement, so only this path pays it.
   const queued = await client.query<{ id: number }>(
@@ -98,7 +100,7 @@ export async function createDeliveryPage(
      ORDER BY subscriber_id`,
     [sendId, afterSubscriberId, last],
   );
-  return { lastSubscriberId: last, queuedDeliveryIds: queued.rows.map((r) => r.id) };
+  return { lastSubscriberId: last, queuedDeliveryIds: queued.rows.map((r) => r.id), recipients: pageCount };
 }
 
 export interface ClaimedDelivery {
