@@ -100,6 +100,21 @@ describe('README: the tidings command', () => {
   });
 });
 
+describe('README: links', () => {
+  it('points every #anchor at a heading it has (GitHub\'s slugs)', () => {
+    let fenced = false;
+    const slugs = new Set<string>();
+    for (const line of README.split('\n')) {
+      if (line.startsWith('```')) fenced = !fenced;
+      const heading = !fenced && /^#{1,6} (.*)$/.exec(line);
+      if (heading) slugs.add(heading[1].trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'));
+    }
+    const anchors = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
+    expect(anchors.length).toBeGreaterThan(5);
+    expect(anchors.filter((a) => !slugs.has(a))).toEqual([]);
+  });
+});
+
 describe('README: benchmarks', () => {
   it('describes every bench:* script of package.json, and no other', () => {
     const text = section('Benchmarks');

@@ -34,6 +34,9 @@ export async function inboundMessagesCommand(opts: { outcome?: InboundOutcome; l
       return;
     }
     const rows = await listInboundMessages(pool, { outcome: opts.outcome, limit: Number(opts.limit) || 50 });
-    output(ctx, { messages: rows }, rows.map((r) => `${String(r.id).padStart(6)}  ${r.receivedAt.toISOString().slice(0, 19)}  ${r.channel.padEnd(4)}  ${r.outcome.padEnd(12)}  ${r.type.padEnd(10)}  ${r.note ?? ''}`));
+    const lines = rows.map((r) => `${String(r.id).padStart(6)}  ${r.receivedAt.toISOString().slice(0, 19)}  ${r.channel.padEnd(4)}  ${r.outcome.padEnd(12)}  ${r.type.padEnd(10)}  ${r.note ?? ''}`);
+    // An empty answer said nothing at all: say why there is nothing (kept INBOUND_KEEP_HOURS, from `tidings inbound`).
+    if (!lines.length) lines.push(`no messages${opts.outcome ? ` with outcome ${opts.outcome}` : ''} in the bounce mailbox (tidings inbound keeps them INBOUND_KEEP_HOURS)`);
+    output(ctx, { messages: rows }, lines);
   });
 }
