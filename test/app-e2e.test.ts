@@ -378,6 +378,39 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
     }
   }, 120_000);
 
+  it('schedules a send for a date, time and time zone, shows it waiting, and cancels it before it starts', async () => {
+    const { pool } = stack.services;
+    const { upsertSubscribers } = await import('../src/db/subscribers');
+    const listId = (await pool.query<{ id: number }>(`INSERT INTO lists (slug, name) VALUES ('later', 'Later') RETURNING id`)).rows[0].id;
+    await upsertSubscribers(pool, listId, [{ email: 'li@later.test', name: '李', attributes: {} }], 'confirmed');
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/sends/new?issue=${encodeURIComponent(state.issueSlug!)}&list=later`);
+      await expect.poll(() => page.locator('.recipients').textContent()).toContain('1 subscribers will receive it');
+      await page.getByLabel('Schedule').check();
+      await page.getByLabel('Date').fill('2030-01-15');
+      await page.getByLabel('Time', { exact: true }).fill('09:30');
+      await page.getByLabel('Time zone').selectOption('Asia/Shanghai');
+      await page.getByRole('button', { name: 'Review and send…' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('(Asia/Shanghai)');
+      await dialog.getByRole('button', { name: 'Schedule it' }).click();
+      await page.waitForURL(/\/admin\/sends\/\d+$/);
+      const id = Number(page.url().split('/').pop());
+      // 09:30 in Shanghai (UTC+8) is 01:30 UTC.
+      expect((await pool.query(`SELECT scheduled_at FROM sends WHERE id = $1`, [id])).rows[0].scheduled_at.toISOString()).toBe('2030-01-15T01:30:00.000Z');
+      await expect.poll(() => page.locator('main .badge').first().textContent()).toBe('scheduled');
+      await page.getByText(/Scheduled for .*2030/).waitFor();
+      await page.getByRole('button', { name: 'Cancel send' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel send' }).click();
+      await expect.poll(() => page.locator('main .badge').first().textContent(), { timeout: 20_000 }).toBe('cancelled');
+      expect((await pool.query(`SELECT status FROM sends WHERE id = $1`, [id])).rows[0].status).toBe('cancelled');
+      expect(stack.smtp.messages.some((m) => m.to.includes('li@later.test'))).toBe(false);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('imports a listmonk and a Mailchimp export: detected shape, the first rows mapped, a dry run by resulting status, then the import', async () => {
     await stack.services.pool.query(`INSERT INTO lists (slug, name) VALUES ('moving', 'Moving in')`);
     const { context, page } = await session('en-US');
