@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { CONFIG_VARIABLES, configDefaults, loadConfig } from '../src/config';
 import { program } from '../src/cli/program';
+import { registry } from '../src/metrics';
 
 // The README and docker-compose.yml against the code they describe: the configuration schema, the command
 // tree, package.json's benchmarks. Every list here is read from the code, so a new variable, command or bench
@@ -112,6 +113,27 @@ describe('README: links', () => {
     const anchors = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
     expect(anchors.length).toBeGreaterThan(5);
     expect(anchors.filter((a) => !slugs.has(a))).toEqual([]);
+  });
+});
+
+describe('README: metrics', () => {
+  it('lists every metric src/metrics.ts defines, with its labels, and no other', () => {
+    const defined = registry.getMetricsAsArray().map((m) => ({ name: m.name, labels: [...((m as unknown as { labelNames?: string[] }).labelNames ?? [])] }));
+    const rows = new Map(
+      section('Operators: API, statistics, bounces, dashboards')
+        .split('\n')
+        .filter((line) => line.startsWith('| `tidings_'))
+        .map((line) => {
+          const cells = line.split(' | ');
+          return [cells[0].replace(/^\| /, '').replace(/`/g, ''), [...cells[1].matchAll(/`([a-z_]+)`/g)].map((m) => m[1])] as const;
+        }),
+    );
+    expect(defined.length).toBeGreaterThan(5);
+    expect(defined.filter((m) => !rows.has(m.name)).map((m) => m.name), 'defined, not in the README\'s metrics table').toEqual([]);
+    // Only the metrics histograms and counters split by: `le` and prom-client's defaults are not listed.
+    expect(defined.filter((m) => rows.has(m.name) && [...m.labels].sort().join() !== [...rows.get(m.name)!].sort().join()).map((m) => `${m.name}: ${m.labels.join(', ')}`)).toEqual([]);
+    const known = new Set(defined.map((m) => m.name));
+    expect([...rows.keys()].filter((name) => !name.includes('*') && !known.has(name)), 'in the README, not defined').toEqual([]);
   });
 });
 
