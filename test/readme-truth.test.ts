@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +113,17 @@ describe('README: links', () => {
     const anchors = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
     expect(anchors.length).toBeGreaterThan(5);
     expect(anchors.filter((a) => !slugs.has(a))).toEqual([]);
+  });
+
+  it('names only files and folders that exist (`src/…`, `test/…`, links to docs/)', () => {
+    const named = [
+      ...[...README.matchAll(/`((?:src|test|bench|docs|workers|migrations|templates|content|scripts|public)\/[^`\s]*)`/g)].map((m) => m[1]),
+      ...[...README.matchAll(/\]\(((?:docs|test|src)\/[^)\s]*)\)/g)].map((m) => m[1]),
+    ]
+      .map((p) => p.replace(/:\d.*$/, ''))
+      .filter((p) => !/[<>*…]/.test(p));
+    expect(named.length).toBeGreaterThan(30);
+    expect([...new Set(named)].filter((p) => !existsSync(path.join(ROOT, p)))).toEqual([]);
   });
 });
 
