@@ -186,6 +186,29 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
     }
   }, 240_000);
 
+  it('duplicates a sent issue into a new one with its own slug, which is saved once edited', async () => {
+    const { context, page } = await session('en-US');
+    try {
+      await page.goto(`${stack.baseUrl}/admin/issues/${state.issueSlug}`);
+      await page.getByText('This issue has been sent').waitFor();
+      await page.getByRole('button', { name: 'Duplicate' }).click();
+      await page.waitForURL(/\/admin\/issues\/new$/);
+      const slugLine = page.locator('.cm-line', { hasText: 'slug:' });
+      await expect.poll(() => slugLine.textContent()).toMatch(new RegExp(`^slug: ${state.issueSlug}-copy-[a-z0-9]{4}$`));
+      await expect.poll(() => page.locator('.cm-content').textContent()).toContain('The Tuesday letter');
+      await page.locator('.cm-line', { hasText: 'The Tuesday letter' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.insertText(', again');
+      await page.waitForURL(/-copy-[a-z0-9]{4}$/, { timeout: 30_000 });
+      await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 30_000 }).toBe('All changes saved');
+      const copy = decodeURIComponent(page.url().split('/').pop()!);
+      const { rows } = await stack.services.pool.query(`SELECT slug, (SELECT count(*)::int FROM sends WHERE issue_id = issues.id) AS sends FROM issues WHERE slug IN ($1, $2) ORDER BY id`, [state.issueSlug, copy]);
+      expect(rows).toEqual([{ slug: state.issueSlug, sends: 1 }, { slug: copy, sends: 0 }]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('uploads images pasted or dropped into the composer to the media store and inserts them as Markdown where they were put', async () => {
     const png = readFileSync(fileURLToPath(new URL('../public/img/letter-portrait.png', import.meta.url)));
     const { context, page } = await session('en-US');

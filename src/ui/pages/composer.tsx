@@ -6,7 +6,7 @@ import { Alert, Card, ErrorBox, errorMessage, Loading, PageHeader, TextField, to
 import { createEditor, findingLine, insertText, showFindings, type Finding } from '../editor';
 import { useApi, useDebounced } from '../hooks';
 import { fmtNumber, t } from '../i18n';
-import { BASE, navigate } from '../router';
+import { BASE } from '../router';
 import { can, useOperator } from '../session';
 
 /** A few random letters: two new issues (or copies) of one day must not share a slug, or the second would overwrite the first. */
@@ -234,7 +234,8 @@ function Composer({ ref_: initialRef, initial, sent }: { ref_: string | undefine
   function duplicate() {
     const slug = slugOf(source) ?? 'issue';
     sessionStorage.setItem(DUPLICATE_KEY, source.replace(/^slug:.*$/m, `slug: ${slug.replace(/-copy-[a-z0-9]{4}$/, '')}-copy-${suffix()}`));
-    navigate('/issues/new');
+    // A fresh load of the page: the composer (and its editor) start again from the copy, whatever issue was open.
+    location.assign(`${BASE}/issues/new`);
   }
 
   function goTo(finding: Finding) {
