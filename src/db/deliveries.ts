@@ -128,7 +128,7 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
     // cost more than running it for a batch of ten).
     name: 'claim-deliveries',
     text: `WITH candidate AS (
-       SELECT d.id, coalesce(sub.status = 'confirmed' AND s.status = 'active', false) AS allowed
+       SELECT d.id, d.send_id, coalesce(sub.status = 'confirmed' AND s.status = 'active', false) AS allowed
        FROM deliveries d
        JOIN sends snd ON snd.id = d.send_id
        JOIN subscribers s ON s.id = d.subscriber_id
@@ -144,7 +144,10 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
          locked_until = CASE WHEN c.allowed THEN now() + make_interval(secs => $2) END,
          updated_at = now()
      FROM candidate c, subscribers s
-     WHERE d.id = c.id AND s.id = d.subscriber_id
+     -- The whole key (id, send_id) of the partitioned table: joined on the id alone, the planner does not
+     -- know one row matches each, and at a million deliveries in the partition chose to hash all of them
+     -- (seconds per claim) instead of looking each one up.
+     WHERE d.id = c.id AND d.send_id = c.send_id AND s.id = d.subscriber_id
      RETURNING d.id, d.send_id AS "sendId", d.subscriber_id AS "subscriberId", d.status, d.attempts, d.throttles, s.email, s.name`,
     values: [ids, lockSeconds, RUNNING_SEND_STATES, WAITING_DELIVERY_STATES],
   });
