@@ -4,7 +4,12 @@
  * then, once every job waits on the group's queue, the CPU of the workers and of Redis over a window, and
  * how many deliveries were claimed meanwhile (only the 1/s that go out should be).
  *
+ * With --warmup (npm run bench:warmup-hold): the same send under WARMUP='day1=1000, then x1.5 daily up to
+ * 200000' instead: 1,000 go out, every route's cap is reached and the other 49,000 are held until the next day;
+ * the window (35 s by default, longer than BullMQ's 30 s look at a held queue) should see none sent or claimed.
+ *
  *   npm run bench:domain-wait [-- --deliveries 50000 --seconds 10]
+ *   npm run bench:warmup-hold [-- --deliveries 50000 --seconds 35]
  */
 import { pino } from 'pino';
 import { createServices } from '../src/app/services';
@@ -24,8 +29,10 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const warmup = process.argv.includes('--warmup');
 const n = arg('deliveries', 50_000);
-const seconds = arg('seconds', 10);
+const seconds = arg('seconds', warmup ? 35 : 10);
+const day1 = 1000;
 const id = `${process.pid}`;
 
 const smtp = new CaptureServer();
@@ -35,7 +42,7 @@ const env = {
   DATABASE_URL: `postgres://127.0.0.1:5432/tidings_bench_domain_${id}`,
   QUEUE_PREFIX: `tidings-bench-domain-${id}`,
   SMTP_URL: smtp.url,
-  DOMAIN_LIMITS: 'gmail.com=1/s; *=1000/s',
+  ...(warmup ? { WARMUP: `day1=${day1}, then x1.5 daily up to 200000` } : { DOMAIN_LIMITS: 'gmail.com=1/s; *=1000/s' }),
   // The whole backlog in Redis: the point is what it costs there.
   FANOUT_AHEAD: '0',
   LOG_LEVEL: 'silent',
@@ -56,12 +63,15 @@ try {
   const issueId = (await createIssueFromFile(services.pool, SAMPLE_ISSUE, { assetBaseUrl: services.config.assetBaseUrl })).issue.id;
   const workers = await startWorkers(services, createSmtpMailer({ url: smtp.url, poolSize: 5 }), { concurrency: 50 });
   const { send } = await startSend(services, issueId, 'gmail');
-  const queue = services.queues.domainDeliver.get('deliver-gmail.com')!;
-  // Wait until the fan-out is over and the backlog sits on the gmail.com queue.
+  const queue = warmup ? services.queues.deliver : services.queues.domainDeliver.get('deliver-gmail.com')!;
+  // Wait until the fan-out is over and the backlog sits on the gmail.com queue (or, held by the warm-up, on
+  // the main queue once the day's cap is used up and nothing is on its way back).
   for (;;) {
-    const { rows } = await services.pool.query<{ status: string }>('SELECT status FROM sends WHERE id = $1', [send.id]);
+    const { rows } = await services.pool.query<{ status: string; sending: number }>(
+      "SELECT status, (SELECT count(*)::int FROM deliveries WHERE send_id = $1 AND status = 'sending') AS sending FROM sends WHERE id = $1", [send.id]);
     const counts = await queue.getJobCounts('waiting');
-    if (rows[0].status === 'sending' && counts.waiting >= n - 100) break;
+    const ready = warmup ? rows[0].sending === 0 && smtp.accepted >= day1 && counts.waiting >= n - day1 : counts.waiting >= n - 100;
+    if (rows[0].status === 'sending' && ready) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const claimed = async () =>
@@ -73,7 +83,7 @@ try {
   const elapsed = (after.at - before.at) / 1000;
   const waiting = (await queue.getJobCounts('waiting')).waiting;
   const workerMs = (cpu.user + cpu.system) / 1000;
-  console.log(`deliveries waiting on gmail.com: ${waiting} (of ${n})`);
+  console.log(warmup ? `deliveries held by the warm-up: ${waiting} (of ${n}; ${smtp.accepted} sent today, the cap)` : `deliveries waiting on gmail.com: ${waiting} (of ${n})`);
   console.log(`over ${elapsed.toFixed(1)} s: ${after.sent - before.sent} sent, ${after.claimed - before.claimed} claimed`);
   console.log(`CPU per second of waiting: workers ${(workerMs / elapsed).toFixed(1)} ms, Redis ${((after.redis - before.redis) / elapsed).toFixed(1)} ms`);
   console.log(`CPU per waiting delivery per second: ${(((workerMs + after.redis - before.redis) / elapsed / waiting) * 1000).toFixed(3)} µs`);
