@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitForSend } from '../src/cli/progress';
 import { insertTrackedEvents } from '../src/db/events';
@@ -192,19 +194,19 @@ const DAY = 86_400_000;
 const silent = pino({ level: 'silent' });
 
 /** A fresh stack (no workers) with list 1, issue 1 and `subscribers` subscribers r1@… (ids 1…n). */
-async function freshDatabase(subscribers: number): Promise<Pool> {
+async function freshDatabase(subscribers: number): Promise<{ pool: Pool; stack: TestStack }> {
   const stack = await startStack();
   cleanups.push(() => stack.close());
   const { pool } = stack.services;
   await pool.query(`INSERT INTO lists (slug, name) VALUES ('kept', 'Kept')`);
   await pool.query(`INSERT INTO issues (slug, subject, template, source, source_hash, html, text) VALUES ('i', 'Issue', 'default', 'x', 'x', '<p>x</p>', 'x')`);
   await pool.query(`INSERT INTO subscribers (email) SELECT 'r' || g || '@example.com' FROM generate_series(1, $1::int) g`, [subscribers]);
-  return pool;
+  return { pool, stack };
 }
 
 describe('retention (EVENT_RETENTION_DAYS, DELIVERY_RETENTION_DAYS)', () => {
   it('drops old partitions after rolling up their counts: statistics of old sends stay the same; recent and running sends keep their rows', async () => {
-    const pool = await freshDatabase(40);
+    const { pool } = await freshDatabase(40);
     await pool.query(`INSERT INTO issue_links (issue_id, link_id, url) VALUES (1, 1, 'https://example.com/a'), (1, 2, 'https://example.com/b')`);
     // Sends 1-8 ended 400 days ago (one partition), 9-11 ended 10 days ago, 12 is still sending.
     await pool.query(
@@ -278,7 +280,7 @@ describe('retention (EVENT_RETENTION_DAYS, DELIVERY_RETENTION_DAYS)', () => {
   });
 
   it('no insert misses its partition: sends get theirs as they are created, events of a month not made yet wait in the default one and move in', async () => {
-    const pool = await freshDatabase(1);
+    const { pool, stack } = await freshDatabase(1);
     // Sends created one by one and many at once (statements in parallel, each its own transaction).
     await Promise.all(Array.from({ length: 12 }, () => pool.query(`INSERT INTO sends (issue_id, list_id) VALUES (1, 1)`)));
     await pool.query(`INSERT INTO sends (issue_id, list_id) SELECT 1, 1 FROM generate_series(1, 30)`);
@@ -304,6 +306,12 @@ describe('retention (EVENT_RETENTION_DAYS, DELIVERY_RETENTION_DAYS)', () => {
       const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
       expect(names).toContain(`events_${m.getUTCFullYear()}_${String(m.getUTCMonth() + 1).padStart(2, '0')}`);
     }
+    // `tidings retention run` is the same pass: an event of last year goes with EVENT_RETENTION_DAYS=30.
+    await pool.query(`INSERT INTO events (type, subscriber_id, occurred_at) VALUES ('open', 1, now() - interval '400 days')`);
+    const { stdout } = await promisify(execFile)(process.execPath, [path.resolve(import.meta.dirname, '../bin/tidings.mjs'), 'retention', 'run', '--json'], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...stack.env, EVENT_RETENTION_DAYS: '30' },
+    });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ ran: true, deletedDefaultEvents: 1 });
     // Two passes at once are one.
     const inner = await withRetentionLock(pool, () => runRetention({ pool, config: { retention: { deliveryDays: 1, eventDays: 1 } }, log: silent }));
     expect(inner?.ran).toBe(false);
