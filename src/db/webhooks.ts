@@ -78,12 +78,20 @@ export async function listWebhookFailures(pool: Pool, endpointId: number, limit:
   return rows;
 }
 
+/**
+ * An outbox row the lanes may read: written by a transaction older than every transaction still running.
+ * Outbox ids are taken when a row is inserted but seen when its transaction commits, so a lane reading in id
+ * order could pass a lower id still uncommitted (an import, a bounce report's transaction) and never see it;
+ * waiting until every older writer has ended closes that gap (a few milliseconds for the single statements).
+ */
+const SETTLED = 'age(w.xmin) > age(pg_snapshot_xmin(pg_current_snapshot())::xid)';
+
 /** Lanes of endpoints with events waiting: the ones that need a pump job. */
 export async function pendingWebhookLanes(pool: Pool): Promise<{ endpointId: number; lane: number }[]> {
   const { rows } = await pool.query<{ endpointId: number; lane: number }>(
     `SELECT l.endpoint_id::int AS "endpointId", l.lane
      FROM webhook_lanes l JOIN webhook_endpoints e ON e.id = l.endpoint_id
-     WHERE EXISTS (SELECT 1 FROM webhook_events w WHERE w.lane = l.lane AND w.id > l.cursor AND w.type = ANY (e.events))`,
+     WHERE EXISTS (SELECT 1 FROM webhook_events w WHERE w.lane = l.lane AND w.id > l.cursor AND w.type = ANY (e.events) AND ${SETTLED})`,
   );
   return rows;
 }
@@ -107,7 +115,8 @@ export async function nextLaneBatch(pool: Pool, endpointId: number, lane: number
   const { rows } = await pool.query<{ id: number; url: string; secretSalt: string; failures: number; events: OutboxEvent[] | null }>(
     `SELECT e.id::int AS id, e.url, e.secret_salt AS "secretSalt", l.failures,
             (SELECT json_agg(json_build_object('id', w.id, 'type', w.type, 'occurredAt', w.occurred_at, 'data', w.data) ORDER BY w.id)
-             FROM (SELECT * FROM webhook_events w WHERE w.lane = l.lane AND w.id > l.cursor AND w.type = ANY (e.events) ORDER BY w.id LIMIT $3) w) AS events
+             FROM (SELECT w.* FROM webhook_events w WHERE w.lane = l.lane AND w.id > l.cursor AND w.type = ANY (e.events) AND ${SETTLED}
+                   ORDER BY w.id LIMIT $3) w) AS events
      FROM webhook_lanes l JOIN webhook_endpoints e ON e.id = l.endpoint_id
      WHERE l.endpoint_id = $1 AND l.lane = $2`,
     [endpointId, lane, limit],
