@@ -11,7 +11,7 @@ import type { DeliverJobData } from '../src/queue/queues';
 import { Links } from '../src/security/links';
 import { TokenCodec } from '../src/security/tokens';
 import { buildSendTemplate } from '../src/send/send-template';
-import { DeliverProcessor, type DeliverStore } from '../workers/deliver';
+import { DeliverProcessor, type DeliverDeps, type DeliverStore } from '../workers/deliver';
 import type { SendMessage } from '../workers/send-message-cache';
 
 // The deliver processor's decisions with plain in-memory fakes (no PostgreSQL, Redis or SMTP): the same
@@ -68,7 +68,7 @@ class MemoryStore implements DeliverStore {
       const d = this.deliveries.get(r.id)!;
       if (d.status !== 'sending') continue;
       if (r.status === 'queued') d.attempts = Math.max(d.attempts - 1, 0);
-      d.throttles = r.status === 'queued' ? d.throttles + 1 : 0;
+      d.throttles = r.held ? d.throttles : r.status === 'queued' ? d.throttles + 1 : 0;
       Object.assign(d, { status: r.status, failureKind: r.failureKind, smtpResponse: r.smtpResponse });
     }
   }
@@ -105,8 +105,14 @@ class MemoryStore implements DeliverStore {
 /** Answers each recipient as scripted (a reply text per address), or accepts. */
 class ScriptedMailer implements Mailer {
   readonly sent: Envelope[] = [];
+  /** The route each message was sent on, when the warm-up chose one. */
+  readonly routes: (string | undefined)[] = [];
   constructor(private readonly replies: Record<string, string> = {}) {}
-  async send(envelope: Envelope) {
+  preferredRoutes() {
+    return ['a:25', 'b:25'];
+  }
+  async send(envelope: Envelope, _message: unknown, route?: string) {
+    this.routes.push(route);
     const reply = this.replies[envelope.to];
     if (reply) throw classifySmtpError({ responseCode: Number(reply.slice(0, 3)), response: reply }, envelope.to, 'fake:25');
     this.sent.push(envelope);
@@ -128,7 +134,7 @@ function message(sendId: number): SendMessage {
   return { template, listId: 1, defaultName: 'reader', envelopeFrom: 'news@example.com', envelopeFor: () => 'news@example.com', tracking: false };
 }
 
-function setup(replies: Record<string, string> = {}) {
+function setup(replies: Record<string, string> = {}, warmup?: DeliverDeps['warmup']) {
   const store = new MemoryStore();
   store.addSend(1);
   const mailer = new ScriptedMailer(replies);
@@ -140,6 +146,7 @@ function setup(replies: Record<string, string> = {}) {
     links,
     applyRefusals: async (reports) => refusals.push(...reports),
     log,
+    warmup,
     config,
   });
   return { store, mailer, refusals, processor };
@@ -193,6 +200,43 @@ describe('the deliver processor, with in-memory fakes', () => {
     expect(delayedUntil).toHaveLength(1);
     expect(delayedUntil[0] - before).toBeGreaterThanOrEqual(800);
     expect(delayedUntil[0] - before).toBeLessThan(1200 + 1000);
+  });
+
+  it('under warm-up sends on the route granted, gives a deferred slot back, and holds a delivery no route has room for', async () => {
+    // Route a:25 has room for two messages today, b:25 none.
+    const used = new Map([['a:25', 0]]);
+    const released: string[] = [];
+    const until = new Date(Date.now() + 3_600_000);
+    const warmup = {
+      reserve: async (preferred: readonly string[]) => {
+        expect(preferred).toEqual(['a:25', 'b:25']);
+        if (used.get('a:25')! < 2) {
+          used.set('a:25', used.get('a:25')! + 1);
+          return { route: 'a:25' };
+        }
+        return { held: true as const, until, waitMs: until.getTime() - Date.now() };
+      },
+      release: async (route: string) => {
+        released.push(route);
+        used.set(route, used.get(route)! - 1);
+      },
+    };
+    const { store, mailer, processor } = setup({ 'reader2@example.com': '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints' }, warmup);
+    for (const id of [1, 2, 3]) store.addDelivery({ id });
+    await expect(processor.process(job(1).job)).resolves.toBe('sent');
+    expect(mailer.routes).toEqual(['a:25']);
+    // A deferral: the slot goes back, the delivery waits as throttled (no worker here: on the delayed set).
+    await expect(processor.process(job(2).job)).rejects.toBeInstanceOf(DelayedError);
+    expect(released).toEqual(['a:25']);
+    expect(store.deliveries.get(2)).toMatchObject({ status: 'queued', attempts: 0, throttles: 1 });
+    // The slot given back takes delivery 3; then nothing has room: delivery 2 is held until the next day.
+    await expect(processor.process(job(3).job)).resolves.toBe('sent');
+    const { job: j, delayedUntil } = job(2);
+    await expect(processor.process(j)).rejects.toBeInstanceOf(DelayedError);
+    expect(store.deliveries.get(2)).toMatchObject({ status: 'queued', attempts: 0, throttles: 1 });
+    expect(store.deliveries.get(2)!.smtpResponse).toMatch(/^held by the warm-up: every route reached today's cap/);
+    expect(delayedUntil[0]).toBeGreaterThanOrEqual(until.getTime() - 1000);
+    expect(mailer.sent.map((e) => e.to)).toEqual(['reader1@example.com', 'reader3@example.com']);
   });
 
   it('fails a delivery as exhausted when its last attempt fails temporarily', async () => {
