@@ -53,15 +53,15 @@ try {
   }
   // Statistics as autovacuum would have them: a fresh table's plan would go through the 'sending' index.
   await pool.query('ANALYZE deliveries');
-  const results = (batch: number[]) => batch.map((id) => ({ id, status: 'sent' as const, smtpResponse: '250 2.0.0 Ok: queued', messageId: `<m${id}@bench>`, failureKind: null, route: 'smtp.example.net:587' }));
+  const results = (batch: number[]) => batch.map((id) => ({ id, sendId: send.id, status: 'sent' as const, smtpResponse: '250 2.0.0 Ok: queued', messageId: `<m${id}@bench>`, failureKind: null, route: 'smtp.example.net:587' }));
   // The statement as it was before the outbox (the same UPDATE, no CTE): the baseline.
   const plain = (batch: number[]) => pool.query({
     name: 'record-plain',
     text: `UPDATE deliveries d SET status = r.status, smtp_response = r.smtp_response, message_id = r.message_id, smtp_route = r.route,
              sent_at = now(), locked_until = NULL, updated_at = now()
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r (id, status, smtp_response, message_id, route)
-           WHERE d.id = r.id AND d.status = 'sending'`,
-    values: [batch, batch.map(() => 'sent'), batch.map(() => '250 2.0.0 Ok: queued'), batch.map((id) => `<m${id}@bench>`), batch.map(() => 'smtp.example.net:587')],
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS r (id, status, smtp_response, message_id, route, send_id)
+           WHERE d.id = r.id AND d.send_id = r.send_id AND d.status = 'sending'`,
+    values: [batch, batch.map(() => 'sent'), batch.map(() => '250 2.0.0 Ok: queued'), batch.map((id) => `<m${id}@bench>`), batch.map(() => 'smtp.example.net:587'), batch.map(() => send.id)],
   });
   const time = async (part: number[], record: (batch: number[]) => Promise<unknown> = (batch) => recordDeliveryResults(pool, results(batch))) => {
     let ms = 0;

@@ -156,6 +156,8 @@ export async function claimDeliveries(pool: Pool, ids: number[], lockSeconds: nu
 
 export interface DeliveryResult {
   id: number;
+  /** The delivery's send: with the id, the whole key of the partitioned table (see recordDeliveryResults). */
+  sendId: number;
   /** `queued` puts back a delivery the server asked us to hold (throttling) without failing it. */
   status: Extract<DeliveryStatus, 'sent' | 'retrying' | 'failed' | 'queued'>;
   smtpResponse: string | null;
@@ -190,9 +192,11 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
          sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE d.sent_at END,
          locked_until = NULL,
          updated_at = now()
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
-          AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at, held)
-     WHERE d.id = r.id AND d.status = 'sending'
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[], $9::bigint[])
+          AS r (id, status, smtp_response, message_id, failure_kind, route, next_attempt_at, held, send_id)
+     -- The whole key (id, send_id), as in claimDeliveries: on the id alone the planner scanned the partition's
+     -- index of deliveries in 'sending' once per result (38-97 ms per batch of 200 at 30,000 deliveries).
+     WHERE d.id = r.id AND d.send_id = r.send_id AND d.status = 'sending'
      RETURNING d.id, d.send_id, d.subscriber_id, d.status, d.smtp_response, d.failure_kind, d.smtp_route, d.attempts, d.message_id
    ), outbox_source AS (
      SELECT 'delivery.' || u.status AS type, u.subscriber_id, u.id AS ord,
@@ -212,6 +216,7 @@ export async function recordDeliveryResults(pool: Pool, results: DeliveryResult[
       results.map((r) => r.route),
       results.map((r) => r.nextAttemptAt ?? null),
       results.map((r) => r.held ?? false),
+      results.map((r) => r.sendId),
     ],
   });
 }
