@@ -121,7 +121,8 @@ describe('the deployment files', () => {
       expect(compose.services[name].expose, name).toContain(port);
     }
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const configuration = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## The `tidings` command'));
+    const start = readme.indexOf('\n## Configuration\n');
+    const configuration = readme.slice(start, readme.indexOf('\n## ', start + 1));
     expect(configuration).toMatch(/^\| `METRICS_PORT`, `METRICS_HOST` \|/m);
   });
 });
