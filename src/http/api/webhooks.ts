@@ -11,6 +11,7 @@ export const webhookRoutes = [
   route({
     method: 'get', path: '/webhooks', tag: 'webhooks', role: 'owner',
     summary: 'Registered webhook endpoints with their health (delivered, failed attempts, failures in a row, last success and error, events waiting)',
+    uses: ['pool'],
     handler: async ({ services }) => ({ webhooks: await webhookEndpoints(services.pool) }),
   }),
   route({
@@ -21,11 +22,12 @@ export const webhookRoutes = [
       events: z.array(z.string()).min(1).meta({ description: `any of ${WEBHOOK_EVENT_TYPES.join(', ')}, or * for all`, example: ['delivery.sent', 'bounce', 'complaint'] }),
       description: z.string().max(500).optional(),
     }),
+    uses: ['config', 'pool'],
     handler: async ({ services, body }) => addWebhookEndpoint(services, body),
   }),
   route({
     method: 'delete', path: '/webhooks/:id', tag: 'webhooks', role: 'owner', summary: 'Remove an endpoint (events waiting for it are dropped)',
-    params: byId,
+    params: byId, uses: ['pool'],
     handler: async ({ services, params }) => {
       await removeWebhookEndpoint(services.pool, params.id);
       return { removed: params.id };
@@ -34,7 +36,7 @@ export const webhookRoutes = [
   route({
     method: 'get', path: '/webhooks/:id/failures', tag: 'webhooks', role: 'owner',
     summary: 'An endpoint\'s health and its recent failed attempts (event, attempt, HTTP status or network error, given up or not), newest first',
-    params: byId, query: z.object({ limit: s.limit(1000, 100) }),
+    params: byId, query: z.object({ limit: s.limit(1000, 100) }), uses: ['pool'],
     handler: async ({ services, params, query }) => webhookEndpointFailures(services.pool, params.id, query.limit),
   }),
 ];
