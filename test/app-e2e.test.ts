@@ -441,11 +441,13 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await page.goto(`${stack.baseUrl}/admin/import`);
       await page.getByLabel('Into list').selectOption('moving');
       await page.setInputFiles('#csv-file', path.join(FIXTURES, 'listmonk-subscribers.csv'));
+      // The choice holds once the page has settled (it used to be overwritten by the page's own default).
+      await expect.poll(() => page.getByLabel('Into list').inputValue()).toBe('moving');
       await expect.poll(() => page.getByTestId('import-shape').textContent()).toMatch(/Recognised as: listmonk subscribers export · UTF-8/);
       const sample = page.getByTestId('import-sample');
       await expect.poll(() => sample.locator('tbody tr').count()).toBe(3);
-      expect(await sample.locator('tbody tr').first().textContent()).toMatch(/john@example\.com.*John Doe.*confirmed.*city: Bengaluru/);
-      expect(await sample.locator('tbody tr').nth(1).textContent()).toMatch(/anon@example\.com.*suppressed.*file says “blocklisted”/);
+      await expect.poll(() => sample.locator('tbody tr').first().textContent()).toMatch(/john@example\.com.*John Doe.*confirmed.*city: Bengaluru/);
+      await expect.poll(() => sample.locator('tbody tr').nth(1).textContent()).toMatch(/anon@example\.com.*suppressed.*file says “blocklisted”/);
       await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Confirmed\s*1.*Suppressed.*1.*Blocked at the source\s*1.*Rejected rows\s*0/);
       await axe(page, 'import listmonk');
       await page.screenshot({ path: path.join(SHOTS, 'import-listmonk-en-desktop.png'), fullPage: true });
@@ -463,7 +465,7 @@ describe.skipIf(!ready)('the operator app in Chromium', () => {
       await page.setInputFiles('#csv-file', path.join(FIXTURES, 'unsubscribed_members_export_4f1c2a9b.csv'));
       await expect.poll(() => page.getByTestId('import-shape').textContent()).toContain('Recognised as: Mailchimp audience export');
       await expect.poll(() => page.getByTestId('dry-run').textContent()).toMatch(/Confirmed\s*0.*Unsubscribed \(kept, never mailed\)\s*2/);
-      expect(await page.getByTestId('import-sample').textContent()).toMatch(/linus@example\.net.*Linus Pauling.*unsubscribed/);
+      await expect.poll(() => page.getByTestId('import-sample').textContent()).toMatch(/linus@example\.net.*Linus Pauling.*unsubscribed/);
     } finally {
       await context.close();
     }

@@ -76,8 +76,12 @@ export function ImportPage() {
   const [error, setError] = useState<unknown>();
   const [running, setRunning] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  // The first list until the operator picks one. Through the updater: this effect runs after the paint that
+  // showed the select, so a choice made in between must win over the stale `list` of that render (a
+  // fresh-clone e2e run imported into the first list although "Moving in" had been picked).
   useEffect(() => {
-    if (!list && lists.data?.lists[0]) setList(lists.data.lists[0].slug);
+    const first = lists.data?.lists[0]?.slug;
+    if (first) setList((current) => current || first);
   }, [lists.data]);
 
   const dryRun = (body: BodyInit, shape: Shape | '') =>
