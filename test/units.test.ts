@@ -34,6 +34,39 @@ describe('tokens', () => {
     expect(new TokenCodec('another-secret-key-that-is-long-enough').decode('open', token)).toBeNull();
     expect(codec.decode('open', '')).toBeNull();
   });
+
+  it('gives one-id purposes the one-block form: 22 characters, every character checked, the spare bits too', () => {
+    for (const purpose of ['open', 'click', 'bounce'] as const) {
+      const token = codec.encode(purpose, [123456789]);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(codec.decode(purpose, token)).toEqual([123456789]);
+      expect(codec.encode(purpose, [123456789])).toBe(token);
+      // Every other spelling of the last character (it carries 2 unused bits) and every flipped character fails.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      for (const ch of alphabet) if (ch !== token[21]) expect(codec.decode(purpose, token.slice(0, 21) + ch)).toBeNull();
+      for (let i = 0; i < 21; i++) expect(codec.decode(purpose, token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1))).toBeNull();
+      for (const other of ['open', 'click', 'bounce', 'unsubscribe'] as const) if (other !== purpose) expect(codec.decode(other, token)).toBeNull();
+    }
+    expect(codec.decode('open', codec.encode('open', [0]))).toEqual([0]);
+    expect(codec.decode('open', codec.encode('open', [2 ** 48 - 1]))).toEqual([2 ** 48 - 1]);
+    // Past the block's 6 bytes of id the GCM form takes over.
+    const big = codec.encode('open', [2 ** 48]);
+    expect(big.length).toBeGreaterThan(22);
+    expect(codec.decode('open', big)).toEqual([2 ** 48]);
+    // 100,000 made-up 22-character tokens: none is accepted.
+    let accepted = 0;
+    for (let i = 0; i < 100_000; i++) if (codec.decode('click', Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 256))).toString('base64url'))) accepted++;
+    expect(accepted).toBe(0);
+  });
+
+  it('still reads the GCM tokens of links sent before the one-block form', () => {
+    // Made by the GCM-only codec of 2026-12-01 (main at 3681a5b) with this secret.
+    const old = new TokenCodec('a-test-secret-key-that-is-long-enough-0123');
+    expect(old.decode('open', 'd4WDH56WQ3BRaqvEEzF7NJBh7vL1q8zEoeYzl489')).toEqual([4242]);
+    expect(old.decode('click', 'o_eemrmIVE02jnMzFCb921XrSrNAS0vfBXMlxCZt')).toEqual([4242]);
+    expect(old.decode('bounce', 'wyyxNRNd3cGxNtDtFZDmZ55fyt3l7NCHrVCc4aM')).toEqual([77]);
+    expect(old.decode('click', 'd4WDH56WQ3BRaqvEEzF7NJBh7vL1q8zEoeYzl489')).toBeNull();
+  });
 });
 
 describe('headers', () => {
