@@ -53,7 +53,8 @@ export async function importSubscriberBatch(client: PoolClient, listId: number, 
   await copyRows(client, batch);
   const { rows } = await client.query<{ upserted: number; subscribed: number; statuses: Record<string, number> | null }>(
     `WITH input AS (
-       SELECT DISTINCT ON (lower(email)) * FROM import_staging
+       -- The stored key (lower(email)) computed once a row, for every join below.
+       SELECT DISTINCT ON (lower(email)) lower(email) AS key, * FROM import_staging
      ), kept AS (
        SELECT * FROM input WHERE subscription IS NOT NULL
      ), upserted AS (
@@ -70,7 +71,7 @@ export async function importSubscriberBatch(client: PoolClient, listId: number, 
        SELECT $1, u.id, k.subscription, coalesce(k.subscribed_at, now()),
          CASE WHEN k.subscription = 'confirmed' THEN coalesce(k.confirmed_at, now()) ELSE k.confirmed_at END,
          CASE WHEN k.subscription = 'unsubscribed' THEN coalesce(k.unsubscribed_at, now()) END
-       FROM upserted u JOIN kept k ON lower(k.email) = u.key
+       FROM upserted u JOIN kept k ON k.key = u.key
        ON CONFLICT (list_id, subscriber_id) DO UPDATE
          SET status = 'unsubscribed', unsubscribed_at = EXCLUDED.unsubscribed_at
          WHERE EXCLUDED.status = 'unsubscribed' AND subscriptions.status <> 'unsubscribed'
@@ -81,16 +82,18 @@ export async function importSubscriberBatch(client: PoolClient, listId: number, 
        ON CONFLICT ((lower(email))) DO NOTHING
        RETURNING 1
      ), outcome AS (
-       -- The subscriptions table as it was before this statement: an existing subscription's status, unless this row unsubscribed it.
+       -- Every CTE sees the tables as they were before this statement. A subscription this statement wrote
+       -- (new, or unsubscribed by the row) has the row's status; only one it left alone is read back, so a
+       -- list's first import does not look up every row it just inserted.
        SELECT CASE
-           WHEN i.suppression IS NOT NULL OR EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(i.email)) THEN 'suppressed'
+           WHEN i.suppression IS NOT NULL OR EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = i.key) THEN 'suppressed'
            WHEN i.blocked OR u.status = 'blocked' THEN 'disabled'
-           WHEN old.status IS NULL OR i.subscription = 'unsubscribed' THEN i.subscription
-           ELSE old.status
+           WHEN w.subscriber_id IS NOT NULL OR u.id IS NULL OR i.subscription = 'unsubscribed' THEN i.subscription
+           ELSE coalesce((SELECT old.status FROM subscriptions old WHERE old.list_id = $1 AND old.subscriber_id = u.id), i.subscription)
          END AS status
        FROM input i
-       LEFT JOIN upserted u ON u.key = lower(i.email)
-       LEFT JOIN subscriptions old ON old.list_id = $1 AND old.subscriber_id = u.id
+       LEFT JOIN upserted u ON u.key = i.key
+       LEFT JOIN subscribed w ON w.subscriber_id = u.id
      )
      SELECT (SELECT count(*) FROM upserted)::int AS upserted,
             (SELECT count(*) FROM subscribed WHERE inserted)::int AS subscribed,
