@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors';
 import type { Pool } from './pool';
+import { subscriberMatchSql } from './subscriber-search';
 
 export interface SubscriberDetail {
   id: number;
@@ -34,7 +35,7 @@ export async function searchSubscribers(
     `${SELECT}
      WHERE s.id > $1
        AND ($3::text IS NULL OR lower(s.email) = lower($3))
-       AND ($4::text IS NULL OR lower(s.email) LIKE '%' || lower($4) || '%')
+       AND ($4::text IS NULL OR ${subscriberMatchSql('lower($4)', filter.emailContains ?? '', { name: false })})
        AND ($5::text IS NULL OR s.attributes ->> $5 = $6)
        AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM subscriptions sub JOIN lists l ON l.id = sub.list_id
                                          WHERE sub.subscriber_id = s.id AND l.slug = $7))

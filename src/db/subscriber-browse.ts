@@ -1,9 +1,10 @@
 import { NotFoundError } from '../errors';
 import { inTransaction, type Pool } from './pool';
+import { subscriberMatchSql } from './subscriber-search';
 
 /** What the subscribers page filters by; every part optional. */
 export interface SubscriberFilter {
-  /** Any part of the address or the name (trigram indexes make this fast at a million rows). */
+  /** Any part of the address or the name (a trigram index makes this fast at a million rows). */
   q?: string;
   list?: string;
   /** Subscription status on `list` (or on any list without one). */
@@ -24,7 +25,7 @@ export function filterSql(f: SubscriberFilter, first: number): { sql: string; pa
   const parts: string[] = [];
   if (f.q) {
     const q = p(like(f.q.toLowerCase()));
-    parts.push(`(lower(s.email) LIKE '%' || ${q} || '%' OR lower(s.name) LIKE '%' || ${q} || '%')`);
+    parts.push(subscriberMatchSql(q, f.q, { name: true }));
   }
   if (f.state) parts.push(`s.status = ${p(f.state)}`);
   if (f.attribute) parts.push(`s.attributes ->> ${p(f.attribute.key)} = ${p(f.attribute.value)}`);
