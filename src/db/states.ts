@@ -22,6 +22,16 @@ export const REOPENABLE_SEND_STATES: readonly SendStatus[] = ['finished', 'faile
 export const WAITING_DELIVERY_STATES: readonly DeliveryStatus[] = ['queued', 'retrying'];
 /** A delivery without its final result: its send is not finished while one is left. */
 export const UNFINISHED_DELIVERY_STATES: readonly DeliveryStatus[] = ['queued', 'sending', 'retrying'];
+/**
+ * A set written into a statement as SQL literals, for the one case a parameter cannot serve: the planner uses a
+ * partial index only when the query's condition matches the index's predicate as written, and
+ * deliveries_pending_idx (migration 0001) is `WHERE status IN ('queued', 'sending', 'retrying')`. The literals
+ * come from the set here, never retyped; the states are fixed words, so there is nothing to escape.
+ */
+export function sqlStates(states: readonly string[]): string {
+  return states.map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
+}
+
 /** A delivery that reached an SMTP server's answer (a later bounce report may be about it). */
 export const ANSWERED_DELIVERY_STATES: readonly DeliveryStatus[] = ['sent', 'failed'];
 
