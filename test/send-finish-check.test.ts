@@ -29,6 +29,13 @@ async function sendWithDeliveries(slug: string, count: number): Promise<number> 
   return send.id;
 }
 
+describe('the statements workers run every few milliseconds', () => {
+  it('run with JIT off: compiling a claim cost more than running it once a partition held a million deliveries', async () => {
+    const { rows } = await stack.services.pool.query<{ jit: string }>('SHOW jit');
+    expect(rows[0].jit).toBe('off');
+  });
+});
+
 describe('the finish check', () => {
   it('uses the partial index of unfinished deliveries, whose predicate is exactly the unfinished states', async () => {
     const { rows } = await stack.services.pool.query<{ def: string }>("SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'deliveries_pending_idx'");

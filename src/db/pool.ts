@@ -14,8 +14,17 @@ export function withDefaultUser(databaseUrl: string): string {
   return url.toString();
 }
 
+/**
+ * Every Tidings connection runs with PostgreSQL's JIT off. Tidings' statements are short and many (a claim or
+ * a result batch per 20 ms per worker); JIT compiles a statement whose estimated cost passes jit_above_cost,
+ * and in a partition of a million deliveries the claim's estimate did (71,066 rows for 200 ids), so each claim
+ * spent 15-20 ms compiling 42 functions to run in 2: PostgreSQL's CPU per message went from 0.07 ms at
+ * 300,000 subscribers to 0.24 ms at 1,000,000.
+ */
+const SESSION_OPTIONS = '-c jit=off';
+
 export function createPool(databaseUrl: string, max = 10): Pool {
-  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max });
+  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max, options: SESSION_OPTIONS });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
