@@ -26,7 +26,7 @@ export const UNFINISHED_DELIVERY_STATES: readonly DeliveryStatus[] = ['queued', 
  * A set written into a statement as SQL literals, for the one case a parameter cannot serve: the planner uses a
  * partial index only when the query's condition matches the index's predicate as written, and
  * deliveries_pending_idx (migration 0001) is `WHERE status IN ('queued', 'sending', 'retrying')`. The literals
- * come from the set here, never retyped; the states are fixed words, so there is nothing to escape.
+ * come from the set here, never retyped (the states are fixed words; a quote would be doubled all the same).
  */
 export function sqlStates(states: readonly string[]): string {
   return states.map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
