@@ -58,7 +58,7 @@ export async function startStack(
   const env = isolatedEnv({ PORT: '0', SMTP_URL: smtp.url, ...options.env });
   await ensureDatabase(env.DATABASE_URL);
   let config = loadConfig(env);
-  const log = pino({ level: 'silent' });
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   let services = createServices(config, log);
   await migrate(services.pool);
   let http: HttpServer | undefined;
@@ -94,15 +94,26 @@ export async function startStack(
   };
 }
 
+/**
+ * Deletes every key of these queues at once, as Redis losing them does (FLUSHDB, a restart without
+ * persistence, a failover): one Lua script, so no worker or reconciler runs in between. A SCAN-and-DEL from
+ * here took long enough on a busy shared Redis for the reconciler to re-add jobs mid-way, and a job hash
+ * that outlived its list entry made BullMQ ignore the re-add (the send hung) — a state no real loss leaves.
+ */
 export async function removeQueueKeys(prefix: string): Promise<void> {
   const redis = new Redis('redis://127.0.0.1:6379');
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await redis.eval(
+      `local cursor = '0'
+       repeat
+         local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+         cursor = reply[1]
+         for _, key in ipairs(reply[2]) do redis.call('DEL', key) end
+       until cursor == '0'
+       return 0`,
+      0,
+      `${prefix}:*`,
+    );
   } finally {
     redis.disconnect();
   }
