@@ -1,7 +1,7 @@
 /**
  * bench/send — how fast Tidings sends on this machine, next to the ceiling of the same machine.
  *
- *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10] [--no-peer] [--fanout-only]
+ *   npm run bench:send -- [--sizes 10000,100000] [--workers 1,2] [--concurrency 100] [--pool 10] [--no-peer] [--fanout-only] [--warm 20000]
  *
  * A size of 1000000 is the opt-in end-to-end run at a million subscribers (a few minutes per variant).
  *
@@ -12,6 +12,10 @@
  * what a user would write) over the same list and sink, and Tidings' rate is printed as a multiple of it.
  * Peak Redis memory is sampled while the send runs; the sink's own count is checked against the deliveries
  * recorded as sent. Prints a table; it is not a test and asserts nothing.
+ *
+ * --warm N: the workers first send N messages to another list, then the measured send starts, as it does on
+ * workers that have been running: a fresh process spends its first ~7,500 jobs with V8 still compiling (most
+ * of what a 20,000-subscriber fan-out costs). The peer gets no such warm-up, so --warm prints no × peer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -49,6 +53,7 @@ const poolSize = Number(arg('pool', '10'));
 const variants = arg('variants', 'sample,small,sample+dkim').split(',');
 const withPeer = !process.argv.includes('--no-peer');
 const fanoutOnly = process.argv.includes('--fanout-only');
+const warm = Number(arg('warm', '0'));
 const postfixBench = process.env.POSTFIX_BENCH ?? path.resolve(root, '../shared/tools/postfix-bench');
 const sinkPort = 20000 + Math.floor(Math.random() * 20000);
 
@@ -245,6 +250,18 @@ async function redisUsedMemory(services: Services): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await services.redis.info('memory'))![1]);
 }
 
+/** --warm: a send of `count` to a list of its own, to its end, on the workers about to be measured. */
+async function warmUp(services: Services, issueId: number, slug: string, count: number): Promise<void> {
+  await seedList(services, slug, count);
+  const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
+  for (;;) {
+    const { rows } = await services.pool.query<{ status: string }>('SELECT status FROM sends WHERE id = $1', [send.id]);
+    if (rows[0].status === 'finished') return;
+    if (rows[0].status === 'failed' || rows[0].status === 'paused') throw new Error(`the warm-up send ended ${rows[0].status}`);
+    await sleep(200);
+  }
+}
+
 async function measure(services: Services, variant: string, issue: BenchIssue, size: number, workers: number): Promise<Row> {
   const { id: issueId, messageBytes } = issue;
   const slug = `bench-${variant.replace(/\+/g, '-')}-${size}-${workers}`;
@@ -257,6 +274,7 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
     children.push(spawn(process.execPath, [...profile, path.join(root, 'bin/tidings.mjs'), 'worker'], { env: workerEnv, stdio: ['ignore', 'ignore', 'inherit'] }));
   }
   await sleep(2500); // workers up and connected
+  if (warm > 0) await warmUp(services, issueId, `${slug}-warm`, warm);
   const workerPids = children.map((c) => c.pid!);
   const cpuBefore = cpuSeconds(workerPids, sink.pid!);
   const backends = new BackendCpu(services);
@@ -288,7 +306,7 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
   const t = times.rows[0];
   const sinkMinusSent = sinkCount() - sinkBefore - t.sent;
-  const peer = withPeer
+  const peer = withPeer && warm === 0
     ? await runPeer({
         pool: services.pool, redis: services.redis, redisUrl: env.REDIS_URL, smtpUrl: env.SMTP_URL, issue, list, from: env.MAIL_FROM,
         publicUrl: env.PUBLIC_URL, secret: env.SECRET_KEY, workers, concurrency, poolSize, nodeOptions: WORKER_NODE_OPTIONS,
@@ -414,7 +432,7 @@ try {
   }
   const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
   console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
-  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count\n`);
+  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count${warm ? `; workers warmed up with a send of ${warm} first (--warm)` : ''}\n`);
   console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peer sent/s | × peer | peak worker RSS MB | peak Redis MB (jobs waiting) | sink − sent | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
   console.log('---|---|---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) {
