@@ -227,7 +227,9 @@ interface Row {
   messageKb: number;
   fanoutPerSec: number;
   sendPerSec: number;
+  /** The mean of the two below. */
   ceilingPerSec: number;
+  ceilingBeforeAfter: [number, number];
   ratio: number;
   peakRssMb: number;
   /** Redis used_memory above its level before the send, at its highest while the send ran. */
@@ -268,6 +270,9 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
   // Workers run as README.md recommends: a bounded V8 heap keeps their RSS flat at any list size.
   const workerEnv = { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...process.env, ...env, ...(variant.includes('+dkim') ? dkimEnv : {}), MESSAGE_ENCODING: variant.includes('+8bit') ? '8bit' : 'base64' };
   const list = await seedList(services, slug, size);
+  // The ceiling before and after the send, their mean the ratio's denominator: on a shared machine the rate
+  // of the same smtp-source run drifts by ±15% within minutes, and one side alone tilts the ratio with it.
+  const ceilingBefore = await ceiling(messageBytes, Math.min(size, 20000), poolSize * workers);
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
@@ -316,11 +321,13 @@ async function measure(services: Services, variant: string, issue: BenchIssue, s
   if (peer && peer.sent !== size) console.error(`peer: ${peer.sent} sent, ${peer.failed} failed of ${size}`);
   const fanoutSeconds = (row!.fanned!.getTime() - row!.started!.getTime()) / 1000;
   const sendSeconds = (t.last.getTime() - row!.started!.getTime()) / 1000;
-  const ceilingPerSec = await ceiling(messageBytes, Math.min(size, 20000), poolSize * workers);
+  const ceilingAfter = await ceiling(messageBytes, Math.min(size, 20000), poolSize * workers);
+  const ceilingPerSec = (ceilingBefore + ceilingAfter) / 2;
   const sendPerSec = t.sent / sendSeconds;
   return {
     variant, size, workers, messageKb: Math.round(messageBytes / 102.4) / 10,
     fanoutPerSec: Math.round(size / fanoutSeconds), sendPerSec: Math.round(sendPerSec), ceilingPerSec: Math.round(ceilingPerSec),
+    ceilingBeforeAfter: [Math.round(ceilingBefore), Math.round(ceilingAfter)],
     ratio: Math.round((sendPerSec / ceilingPerSec) * 100) / 100, peakRssMb: Math.round(rss),
     peakRedisMb: Math.round(peakRedis / 1024 / 1024), peakQueuedJobs, sinkMinusSent, peerPerSec: peer?.perSec ?? null,
     cpuMsPerMessage: Object.fromEntries(
@@ -432,13 +439,13 @@ try {
   }
   const finishedJobs = Object.values(await services.queues.deliver.getJobCounts('completed', 'failed')).reduce((a, b) => a + b, 0);
   console.log('\nTidings bench/send — everything on this machine (2 cores): PostgreSQL, Redis, workers, Postfix smtp-sink');
-  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count${warm ? `; workers warmed up with a send of ${warm} first (--warm)` : ''}\n`);
-  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s | ratio | peer sent/s | × peer | peak worker RSS MB | peak Redis MB (jobs waiting) | sink − sent | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
+  console.log(`worker concurrency ${concurrency}, SMTP pool ${poolSize} connections per worker process, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? WORKER_NODE_OPTIONS}; ceiling = smtp-source → smtp-sink, same size, same connection count, the mean of a run before and after each send${warm ? `; workers warmed up with a send of ${warm} first (--warm)` : ''}\n`);
+  console.log('variant | subscribers | workers | message KB | fan-out/s | sent/s | ceiling/s (before → after) | ratio | peer sent/s | × peer | peak worker RSS MB | peak Redis MB (jobs waiting) | sink − sent | CPU ms/msg: workers · PostgreSQL · Redis · smtp-sink');
   console.log('---|---|---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) {
     const cpu = r.cpuMsPerMessage;
     const peer = r.peerPerSec === null ? '– | –' : `${r.peerPerSec} | ${Math.round((r.sendPerSec / r.peerPerSec) * 100) / 100}`;
-    console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} | ${r.ratio} | ${peer} | ${r.peakRssMb} | ${r.peakRedisMb} (${r.peakQueuedJobs}) | ${r.sinkMinusSent} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
+    console.log(`${r.variant} | ${r.size} | ${r.workers} | ${r.messageKb} | ${r.fanoutPerSec} | ${r.sendPerSec} | ${r.ceilingPerSec} (${r.ceilingBeforeAfter.join(' → ')}) | ${r.ratio} | ${peer} | ${r.peakRssMb} | ${r.peakRedisMb} (${r.peakQueuedJobs}) | ${r.sinkMinusSent} | ${cpu.workers} · ${cpu.postgres} · ${cpu.redis} · ${cpu.sink}`);
   }
   const [load1, load5] = os.loadavg();
   console.log(`\nLoad average at the end: ${load1.toFixed(2)} (1 min), ${load5.toFixed(2)} (5 min) on ${os.cpus().length} cores`);
