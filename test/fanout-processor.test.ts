@@ -280,28 +280,6 @@ describe('a large send fanned out as several range jobs, with in-memory fakes', 
     expect(peak).toBeLessThanOrEqual(ahead);
   });
 
-  it('a fan-out whose last page is full ends without waiting for room it does not need (no sender takes a job)', async () => {
-    // Four recipients in pages of two fill FANOUT_AHEAD (4) exactly; what is left to read is an empty page.
-    const store = new MemoryFanoutStore([1, 2, 3, 4]);
-    let waiting = 0;
-    let backlogCalls = 0;
-    const fanout = createFanoutProcessor({
-      store,
-      queue: {
-        enqueueDeliveries: async (ids) => void (waiting += ids.length),
-        backlog: async () => (backlogCalls++, waiting),
-        enqueueRanges: async () => {},
-      },
-      log,
-      config: { fanoutAhead: 4, fanoutJobs: 1 },
-      maxPageSize: 2,
-    });
-    await expect(fanout(fanoutJob().job)).resolves.toEqual({ queued: 4 });
-    expect(store.send).toMatchObject({ status: 'sending', fanoutCursor: 4 });
-    expect(waiting).toBe(4);
-    expect(backlogCalls).toBe(2);
-  });
-
   it('a list smaller than a page per job stays one job, its cursor on the send', async () => {
     const store = new MemoryFanoutStore([1, 2, 3]);
     const { fanout, rangeJobs } = setup(store, () => {}, 4);

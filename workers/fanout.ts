@@ -124,10 +124,9 @@ export function createFanoutProcessor(deps: FanoutDeps) {
     }
     const rangeNo = range.rangeNo;
     // Each range walks with pages that fit its share of FANOUT_AHEAD, and waits as if the other ranges each had
-    // a page on its way to Redis (the most a range has unseen: it checks the room for a page only once its
-    // previous page is in Redis), so together they never pass FANOUT_AHEAD.
+    // two pages on their way to Redis (the most a range has unseen), so together they never pass FANOUT_AHEAD.
     const pageSize = fanoutPageSize(Math.floor(ahead / parts), maxPage);
-    const room = ahead > 0 ? ahead - (parts - 1) * pageSize : 0;
+    const room = ahead > 0 ? ahead - (parts - 1) * 2 * pageSize : 0;
     const walked = await walk(send, job, signal, log, room, pageSize, {
       after: range.cursor,
       until: range.lastSubscriberId,
@@ -150,12 +149,6 @@ export function createFanoutProcessor(deps: FanoutDeps) {
    * Walks recipients after `after` (up to `until`) page by page. Pages are pipelined: while one page's jobs go
    * to Redis, the next page's deliveries are created in PostgreSQL. The cursor only moves past a page once
    * its jobs are queued. `finished`: it reached the end (false when it stopped for a pause or a shutdown).
-   *
-   * A page is read before waiting for room in Redis, not after: the bound is on Redis, and a page read first
-   * tells whether there is anything left to wait for. (Waiting first held the end of every fan-out whose last
-   * page was full up to the senders' pace, only to read an empty page: 4,300 deliveries/s instead of 25,000
-   * at 20,000 subscribers.) A page left waiting when the fan-out stops is behind no cursor: the next walk
-   * queues its deliveries (createDeliveryPage returns those still queued).
    */
   async function walk(
     send: Send,
@@ -182,8 +175,12 @@ export function createFanoutProcessor(deps: FanoutDeps) {
       inFlight = undefined;
     };
     for (;;) {
+      if ((await waitForRoom(room, ahead, inFlight?.count ?? 0, pageSize)) === 'stopped') {
+        await settle();
+        log.info({ event: 'fanout.stopped', cursor }, 'fan-out stopped while waiting for the senders');
+        return { queued, finished: false };
+      }
       const page = await store.createDeliveryPage(send.id, send.listId, cursor, pageSize, send.segment, bounds.until);
-      // The previous page's jobs are in Redis now (and counted in the backlog the room is checked against).
       await settle();
       if (page.lastSubscriberId === null) return { queued, finished: true };
       // Paused or cancelled meanwhile: stop here; resume continues from the cursor.
@@ -192,18 +189,14 @@ export function createFanoutProcessor(deps: FanoutDeps) {
         log.info({ event: 'fanout.stopped', status, cursor }, 'fan-out stopped');
         return { queued, finished: false };
       }
-      // (A page done again may have nothing left to queue: nothing to wait for either.)
-      if (page.queuedDeliveryIds.length > 0 && (await waitForRoom(room, ahead, 0, page.queuedDeliveryIds.length)) === 'stopped') {
-        log.info({ event: 'fanout.stopped', cursor }, 'fan-out stopped while waiting for the senders');
-        return { queued, finished: false };
-      }
       const done = queue.enqueueDeliveries(page.queuedDeliveryIds);
       // Awaited in the next settle(), after the next page's round trip: until then a failure must not count
       // as an unhandled rejection (which ends the process).
       done.catch(() => {});
       inFlight = { done, cursor: page.lastSubscriberId, count: page.queuedDeliveryIds.length };
       cursor = page.lastSubscriberId;
-      // A short page, or one that reached the end of the range, was the last: no need to read another.
+      // A short page, or one that reached the end of the range, was the last: no need to wait for room only
+      // to be told so (a range waiting for the senders would hold up the end of the fan-out).
       if ((page.recipients !== undefined && page.recipients < pageSize) || (bounds.until !== undefined && cursor >= bounds.until)) {
         await settle();
         return { queued, finished: true };

@@ -102,61 +102,37 @@ async function addFanoutJob(queues: Queues, data: FanoutJobData, delay: number):
 export async function enqueueDeliveries(queues: Queues, deliveryIds: number[], due?: ReadonlyMap<number, Date>): Promise<void> {
   if (deliveryIds.length === 0) return;
   const routes = queues.routeDeliveries ? await queues.routeDeliveries(deliveryIds) : undefined;
-  const now = Date.now();
-  const delayOf = (deliveryId: number) => Math.max(0, (due?.get(deliveryId)?.getTime() ?? 0) - now);
-  const byQueue = new Map<Queue<DeliverJobData>, { now: number[]; later: number[] }>();
+  const byQueue = new Map<Queue<DeliverJobData>, number[]>();
   for (const id of deliveryIds) {
     const queue = queues.domainDeliver.get(routes?.get(id) ?? '') ?? queues.deliver;
     let ids = byQueue.get(queue);
-    if (!ids) byQueue.set(queue, (ids = { now: [], later: [] }));
-    (due && delayOf(id) > 0 ? ids.later : ids.now).push(id);
+    if (!ids) byQueue.set(queue, (ids = []));
+    ids.push(id);
   }
-  const delayedJob = (deliveryId: number) => ({ name: DELIVER_JOB_NAME, data: { deliveryId }, opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId), delay: delayOf(deliveryId) } });
-  await Promise.all(
-    [...byQueue].flatMap(([queue, ids]) => [
-      inChunks(ids.now, (chunk) => addDueNow(queue, chunk, now)),
-      inChunks(ids.later, (chunk) => queue.addBulk(chunk.map(delayedJob)).then(() => {})),
-    ]),
-  );
-}
-
-const DELIVER_JOB_NAME = 'd';
-
-/**
- * Adds deliver jobs due now as Queue.addBulk does (BullMQ's own addStandardJob script, one call per job, all on
- * one pipeline), but from their stored form: RedisQueueBackend.addJobs takes each job as it is written to
- * Redis, so no Job object is built, merged, normalised and validated per job only to be turned back into
- * that form. The fan-out queues every delivery through here. The job stored is the one addBulk stores (the
- * Job constructor's `attempts: 0` and the job id in the options; test/enqueue-deliveries.test.ts compares them).
- */
-async function addDueNow(queue: Queue<DeliverJobData>, deliveryIds: number[], timestamp: number): Promise<void> {
-  await queue.backend.addJobs(
-    deliveryIds.map((deliveryId) => {
-      const jobId = deliverJobId(deliveryId);
-      return {
-        jobId,
-        job: {
-          id: jobId, name: DELIVER_JOB_NAME, data: JSON.stringify({ deliveryId }), opts: { attempts: 0, ...DELIVER_JOB_OPTIONS, jobId }, timestamp,
-          progress: 0, attemptsMade: 0, attemptsStarted: 0, stalledCounter: 0, failedReason: 'null', returnvalue: 'null',
-        },
-      };
-    }),
-  );
+  const now = Date.now();
+  const job = (deliveryId: number) => {
+    const delay = Math.max(0, (due?.get(deliveryId)?.getTime() ?? 0) - now);
+    return { name: 'd', data: { deliveryId }, opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId(deliveryId), ...(delay ? { delay } : {}) } };
+  };
+  await Promise.all([...byQueue].map(([queue, ids]) => addInChunks(queue, ids, job)));
 }
 
 /**
- * Jobs per call, and calls in flight at once. Each call is one pipeline of one script call per job; the
- * objects of a 5,000-job pipeline all live until its reply comes back, so the garbage collector copies them
- * again and again (measured: 33 µs of worker CPU per job in chunks of 5,000, 22 µs in chunks of 500), while
- * two chunks in flight keep Redis busy during each round trip.
+ * Jobs per addBulk call, and calls in flight at once. BullMQ's addBulk builds one pipeline of one script call
+ * per job; the objects of a 5,000-job pipeline all live until its reply comes back, so the garbage collector
+ * copies them again and again (measured: 33 µs of worker CPU per job in chunks of 5,000, 22 µs in chunks of
+ * 500), while two chunks in flight keep Redis busy during each round trip.
  */
 const ADD_CHUNK = 500;
 const ADDS_IN_FLIGHT = 2;
 
-async function inChunks(ids: number[], add: (chunk: number[]) => Promise<void>): Promise<void> {
+async function addInChunks(queue: Queue<DeliverJobData>, ids: number[], job: (deliveryId: number) => { name: string; data: DeliverJobData; opts: JobsOptions }): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < ids.length) await add(ids.slice(next, (next += ADD_CHUNK)));
+    while (next < ids.length) {
+      const chunk = ids.slice(next, (next += ADD_CHUNK));
+      await queue.addBulk(chunk.map(job));
+    }
   };
   await Promise.all(Array.from({ length: Math.min(ADDS_IN_FLIGHT, Math.ceil(ids.length / ADD_CHUNK)) }, lane));
 }
