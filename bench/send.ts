@@ -36,6 +36,7 @@ import { enqueueDeliveries } from '../src/queue/queues';
 import { hashOf, issueContentSchema } from '../src/render/content';
 import { renderIssue } from '../src/render/render-issue';
 import { fillMarkers } from '../src/render/slots';
+import { waitForSend } from '../src/cli/progress';
 import { cancelSend, startSend } from '../src/send/control';
 import { runPeer } from './peer';
 
@@ -256,12 +257,8 @@ async function redisUsedMemory(services: Services): Promise<number> {
 async function warmUp(services: Services, issueId: number, slug: string, count: number): Promise<void> {
   await seedList(services, slug, count);
   const { send } = await startSend(services, issueId, slug, { again: true, includePrevious: true });
-  for (;;) {
-    const { rows } = await services.pool.query<{ status: string }>('SELECT status FROM sends WHERE id = $1', [send.id]);
-    if (rows[0].status === 'finished') return;
-    if (rows[0].status === 'failed' || rows[0].status === 'paused') throw new Error(`the warm-up send ended ${rows[0].status}`);
-    await sleep(200);
-  }
+  const outcome = await waitForSend(services, send.id, { bar: false });
+  if (outcome.send.status !== 'finished') throw new Error(`the warm-up send ended ${outcome.send.status}`);
 }
 
 async function measure(services: Services, variant: string, issue: BenchIssue, size: number, workers: number): Promise<Row> {
